@@ -1,0 +1,3 @@
+//! forge: turns declarative recipes into reproducible distroless OCI images.
+
+pub mod fsentry;

@@ -1,0 +1,3 @@
+fn main() {
+    println!("forge {}", env!("CARGO_PKG_VERSION"));
+}
