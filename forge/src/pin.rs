@@ -155,7 +155,8 @@ fn locate(file: &Path, text: &str, paths: &[&str]) -> Result<Vec<Located>, PinEr
             match stack.last_mut() {
                 Some(Frame::Map(pending @ Some(_))) => {
                     let key = pending.take().expect("matched Some");
-                    let mut p = path.clone();
+                    // path[0] is the document root, which has no key.
+                    let mut p = path.get(1..).unwrap_or_default().to_vec();
                     p.push(key);
                     Some(p.join("."))
                 }
