@@ -132,8 +132,14 @@ fn is_transient(error: &OciDistributionError) -> bool {
 
 /// The hint for a failure that will not go away by retrying.
 fn hint_for(error: &OciDistributionError) -> String {
+    use oci_client::errors::OciErrorCode as Code;
     let status = match error {
         OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => Some(401),
+        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().find_map(|e| match e.code {
+            Code::Unauthorized | Code::Denied => Some(401),
+            Code::NameUnknown | Code::NameInvalid | Code::NotFound => Some(404),
+            _ => None,
+        }),
         OciDistributionError::ServerError { code, .. } => Some(*code),
         OciDistributionError::RequestError(e) => e.status().map(|s| s.as_u16()),
         _ => None,

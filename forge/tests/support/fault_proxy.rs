@@ -66,8 +66,9 @@ fn inject(mut client: TcpStream, fault: Fault) {
                     Ok(n) => head.extend_from_slice(&buf[..n]),
                 }
             }
-            let body = format!("{{\"errors\":[{{\"code\":\"UNKNOWN\",\"message\":\"injected {code}\"}}]}}");
-            let _ = write!(client, "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            // Plain text, as a web server that is not a registry (or a failing proxy) answers.
+            let body = format!("injected {code}\n");
+            let _ = write!(client, "HTTP/1.1 {code} Injected\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
             let _ = client.shutdown(Shutdown::Write);
             // Drain whatever body the client still sends so the close is orderly.
             let _ = client.set_read_timeout(Some(std::time::Duration::from_millis(200)));
