@@ -14,7 +14,7 @@ fn import_into_k8s_namespace_then_skip() {
     let address = support::required_env("CONTAINERD_ADDRESS");
     let dir = tempfile::tempdir().unwrap();
     let name = format!("fixture-ctr-{}", std::process::id());
-    let fixture = support::write_image(dir.path(), &name, "containerd");
+    let fixture = support::write_image(dir.path(), &name, &support::fresh_salt("containerd"));
     let image = ImageRef::open(dir.path(), &name).unwrap();
     let publisher = ContainerdPublisher::from_env();
 

@@ -22,7 +22,7 @@ fn load_then_no_change_load_then_run() {
     support::required_env("DOCKER_HOST");
     let dir = tempfile::tempdir().unwrap();
     let name = format!("fixture-docker-{}", std::process::id());
-    let fixture = support::write_image(dir.path(), &name, "docker");
+    let fixture = support::write_image(dir.path(), &name, &support::fresh_salt("docker"));
     let image = ImageRef::open(dir.path(), &name).unwrap();
     let publisher = DockerPublisher::new(DockerConnection::from_env());
 
@@ -61,7 +61,7 @@ fn minikube_docker_runtime_route_loads_through_the_named_daemon() {
 
     let dir = tempfile::tempdir().unwrap();
     let name = format!("fixture-minikube-{}", std::process::id());
-    support::write_image(dir.path(), &name, "minikube");
+    support::write_image(dir.path(), &name, &support::fresh_salt("minikube"));
     let image = ImageRef::open(dir.path(), &name).unwrap();
     let published = DockerPublisher::new(connection).publish(&image).unwrap();
     assert!(!published.already_present && published.bytes_moved > 0);

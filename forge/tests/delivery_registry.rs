@@ -45,7 +45,7 @@ fn skopeo(reg: &Registry, args: &[&str]) -> std::process::Output {
 fn fixture(tag: &str) -> (tempfile::TempDir, ImageRef, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let name = format!("fixture-{tag}");
-    support::write_image(dir.path(), &name, &format!("{tag}-{}", std::process::id()));
+    support::write_image(dir.path(), &name, &support::fresh_salt(tag));
     let sbom = dir.path().join(format!("{name}.cdx.json"));
     std::fs::write(&sbom, format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"metadata":{{"component":{{"type":"container","name":"{name}"}}}}}}"#)).unwrap();
     let image = ImageRef::open(dir.path(), &name).unwrap();
@@ -161,4 +161,29 @@ fn not_a_registry_404_names_the_path_problem() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("repository path"), "{err}");
+}
+
+#[test]
+#[ignore = "needs the real registry: run tests/suites/delivery.sh"]
+fn sbom_attached_in_the_layout_is_pushed_byte_for_byte_as_the_referrer() {
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    let name = "fixture-attached";
+    support::write_image(dir.path(), name, &support::fresh_salt("attached"));
+    let artifact = support::attach_sbom(dir.path(), name, br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1}"#);
+    let image = ImageRef::open(dir.path(), name).unwrap();
+    assert_eq!(image.referrers.len(), 1);
+    let auth = RegistryAuth::Basic(reg.user.clone(), reg.password.clone());
+    // No sbom file given: the attached artifact is what goes up.
+    let published = publisher(&reg.addr, "taskflow/attached", auth.clone(), None).publish(&image).unwrap();
+
+    let client = oci_client::Client::new(oci_client::client::ClientConfig { protocol: oci_client::client::ClientProtocol::Http, ..Default::default() });
+    let subject: oci_client::Reference = published.reference.parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let referrers = runtime.block_on(async {
+        client.auth(&subject, &auth, oci_client::RegistryOperation::Pull).await.unwrap();
+        client.pull_referrers(&subject, Some(CYCLONEDX_JSON)).await.unwrap()
+    });
+    let digests: Vec<&str> = referrers.manifests.iter().map(|m| m.digest.as_str()).collect();
+    assert_eq!(digests, [artifact.as_str()]);
 }

@@ -43,6 +43,8 @@ pub struct ImageRef {
     pub config: BlobRef,
     /// Layers, bottom-up.
     pub layers: Vec<BlobRef>,
+    /// Artifacts in the layout whose subject is this image (the attached SBOM).
+    pub referrers: Vec<Referrer>,
 }
 
 #[derive(Deserialize)]
@@ -54,6 +56,8 @@ struct Index {
 #[serde(rename_all = "camelCase")]
 struct Descriptor {
     media_type: String,
+    #[serde(default)]
+    artifact_type: Option<String>,
     digest: String,
     size: u64,
     #[serde(default)]
@@ -64,6 +68,19 @@ struct Descriptor {
 struct Manifest {
     config: Descriptor,
     layers: Vec<Descriptor>,
+    #[serde(default)]
+    subject: Option<Descriptor>,
+}
+
+/// An artifact in the layout that refers to the image (`subject` = the image), e.g. the SBOM
+/// `forge sbom` attaches; pushed beside the image as a referrer.
+#[derive(Debug, Clone)]
+pub struct Referrer {
+    pub artifact_type: String,
+    pub manifest_digest: String,
+    pub manifest_bytes: Vec<u8>,
+    /// Config and layers of the artifact, all in the layout's blobs/.
+    pub blobs: Vec<BlobRef>,
 }
 
 impl From<Descriptor> for BlobRef {
@@ -86,8 +103,9 @@ impl ImageRef {
             .map_err(|e| bad(&index_path, format!("cannot read the OCI layout index: {e}")))?;
         let index: Index = serde_json::from_slice(&index_text)
             .map_err(|e| bad(&index_path, format!("not an OCI image index: {e}")))?;
-        let entry = pick_manifest(index.manifests, name)
-            .map_err(|reason| bad(&index_path, reason))?;
+        let (artifacts, images): (Vec<Descriptor>, Vec<Descriptor>) =
+            index.manifests.into_iter().partition(|m| m.artifact_type.is_some());
+        let entry = pick_manifest(images, name).map_err(|reason| bad(&index_path, reason))?;
         if entry.media_type != OCI_MANIFEST {
             return Err(bad(&index_path, format!("manifest media type {} is not {OCI_MANIFEST}", entry.media_type)));
         }
@@ -108,9 +126,29 @@ impl ImageRef {
             manifest_bytes,
             config: manifest.config.into(),
             layers: manifest.layers.into_iter().map(BlobRef::from).collect(),
+            referrers: Vec::new(),
             layout_dir,
         };
-        for blob in image.blobs() {
+        let mut image = image;
+        for artifact in artifacts {
+            let path = image.blob_path(&artifact.digest)?;
+            let bytes = fs::read(&path).map_err(|e| bad(&path, format!("cannot read the artifact manifest listed in index.json: {e}")))?;
+            if sha256_digest(&bytes) != artifact.digest {
+                return Err(bad(&path, format!("content does not hash to {}", artifact.digest)));
+            }
+            let parsed: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad(&path, format!("not an OCI artifact manifest: {e}")))?;
+            if parsed.subject.as_ref().map(|s| s.digest.as_str()) != Some(image.manifest_digest.as_str()) {
+                // An artifact of another (older) build of this image: not ours to push.
+                continue;
+            }
+            image.referrers.push(Referrer {
+                artifact_type: artifact.artifact_type.unwrap_or_default(),
+                manifest_digest: artifact.digest,
+                manifest_bytes: bytes,
+                blobs: std::iter::once(parsed.config).chain(parsed.layers).map(BlobRef::from).collect(),
+            });
+        }
+        for blob in image.blobs().chain(image.referrers.iter().flat_map(|r| r.blobs.iter())) {
             let path = image.blob_path(&blob.digest)?;
             let len = fs::metadata(&path)
                 .map_err(|e| bad(&path, format!("blob listed in the manifest is missing: {e}")))?

@@ -14,7 +14,7 @@ mod runtime;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use image::{BlobRef, ImageRef};
+pub use image::{BlobRef, ImageRef, Referrer};
 
 /// One destination an image can be delivered to.
 pub trait Publisher {

@@ -32,7 +32,7 @@ pub struct RegistryPublisher {
     pub target: Reference,
     pub auth: RegistryAuth,
     pub retry: RetryPolicy,
-    /// CycloneDX SBOM to attach as a referrer, when present.
+    /// CycloneDX SBOM to push as a referrer when the layout has no attached artifact.
     pub sbom: Option<PathBuf>,
 }
 
@@ -301,9 +301,7 @@ impl RegistryPublisher {
                 reason: format!("after the push the registry does not serve {}@{}; it rewrote the manifest", self.repository(), image.manifest_digest),
             });
         }
-        if let Some(sbom) = &self.sbom {
-            bytes_moved += self.push_sbom_referrer(&client, image, sbom).await?;
-        }
+        bytes_moved += self.push_referrers(&client, image).await?;
         Ok(Published {
             image: image.name.clone(),
             destination: self.destination(),
@@ -314,28 +312,44 @@ impl RegistryPublisher {
         })
     }
 
-    /// Pushes the SBOM as an artifact manifest with `subject` = the image and makes it
-    /// discoverable; returns bytes sent.
-    async fn push_sbom_referrer(&self, client: &Client, image: &ImageRef, sbom: &Path) -> Result<u64, PublishError> {
-        let sbom_bytes = std::fs::read(sbom).map_err(|e| PublishError::io(sbom, e))?;
-        let sbom_digest = sha256_digest(&sbom_bytes);
-        let empty = b"{}";
-        let mut moved = self.push_blob_bytes(client, empty, &sha256_digest(empty)).await?;
-        moved += self.push_blob_bytes(client, &sbom_bytes, &sbom_digest).await?;
-        let file_name = sbom.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let manifest = sbom_manifest(image, &sbom_digest, sbom_bytes.len() as u64, &file_name);
-        let manifest_digest = sha256_digest(&manifest);
-        if !self.has_manifest(client, &manifest_digest).await? {
-            self.push_manifest(client, &self.reference_with(&manifest_digest), &manifest, image::OCI_MANIFEST).await?;
+    /// Pushes the image's referrers: the artifacts attached in its layout (the SBOM `forge sbom`
+    /// attaches), else one built here from `self.sbom`; returns bytes sent.
+    async fn push_referrers(&self, client: &Client, image: &ImageRef) -> Result<u64, PublishError> {
+        let mut moved = 0;
+        if !image.referrers.is_empty() {
+            for referrer in &image.referrers {
+                for blob in &referrer.blobs {
+                    moved += self.push_blob_file(client, &image.blob_path(&blob.digest)?, &blob.digest, blob.size).await?;
+                }
+                moved += self.push_artifact_manifest(client, image, &referrer.manifest_bytes, &referrer.manifest_digest, &referrer.artifact_type).await?;
+            }
+        } else if let Some(sbom) = &self.sbom {
+            let sbom_bytes = std::fs::read(sbom).map_err(|e| PublishError::io(sbom, e))?;
+            let sbom_digest = sha256_digest(&sbom_bytes);
+            let empty = b"{}";
+            moved += self.push_blob_bytes(client, empty, &sha256_digest(empty)).await?;
+            moved += self.push_blob_bytes(client, &sbom_bytes, &sbom_digest).await?;
+            let file_name = sbom.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let manifest = sbom_manifest(image, &sbom_digest, sbom_bytes.len() as u64, &file_name);
+            moved += self.push_artifact_manifest(client, image, &manifest, &sha256_digest(&manifest), CYCLONEDX_JSON).await?;
+        }
+        Ok(moved)
+    }
+
+    /// Pushes one referrer manifest by digest (unless present) and registers it.
+    async fn push_artifact_manifest(&self, client: &Client, image: &ImageRef, manifest: &[u8], digest: &str, artifact_type: &str) -> Result<u64, PublishError> {
+        let mut moved = 0;
+        if !self.has_manifest(client, digest).await? {
+            self.push_manifest(client, &self.reference_with(digest), manifest, image::OCI_MANIFEST).await?;
             moved += manifest.len() as u64;
         }
-        moved += self.register_referrer(client, image, &manifest_digest, manifest.len() as u64).await?;
+        moved += self.register_referrer(client, image, digest, manifest.len() as u64, artifact_type).await?;
         Ok(moved)
     }
 
     /// Adds the SBOM manifest to the referrers tag schema index unless the registry's
     /// referrers listing (native API, or that same index) already shows it.
-    async fn register_referrer(&self, client: &Client, image: &ImageRef, sbom_manifest: &str, size: u64) -> Result<u64, PublishError> {
+    async fn register_referrer(&self, client: &Client, image: &ImageRef, sbom_manifest: &str, size: u64, artifact_type: &str) -> Result<u64, PublishError> {
         let subject = self.reference_with(&image.manifest_digest);
         let index = self.with_retry("list referrers", || client.pull_referrers(&subject, None)).await?;
         if index.manifests.iter().any(|m| m.digest == sbom_manifest) {
@@ -350,7 +364,7 @@ impl RegistryPublisher {
             "mediaType": image::OCI_MANIFEST,
             "digest": sbom_manifest,
             "size": size,
-            "artifactType": CYCLONEDX_JSON,
+            "artifactType": artifact_type,
         }));
         let body = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}))
             .expect("a serde_json::Value always serialises");
@@ -362,8 +376,9 @@ impl RegistryPublisher {
 
 use super::image;
 
-/// The SBOM artifact manifest (OCI 1.1 artifact: empty config, the SBOM as its one layer,
-/// `subject` = the image). Deterministic, so pushing it twice yields the same digest.
+/// An SBOM artifact manifest (OCI 1.1 artifact: empty config, the SBOM as its one layer,
+/// `subject` = the image), the same shape `forge sbom` attaches to the layout; used when the
+/// layout has none. Deterministic, so pushing it twice yields the same digest.
 pub fn sbom_manifest(image: &ImageRef, sbom_digest: &str, sbom_size: u64, file_name: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "schemaVersion": 2,

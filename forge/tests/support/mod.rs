@@ -119,3 +119,41 @@ pub fn write_image(out: &Path, name: &str, salt: &str) -> Fixture {
 pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run this test through tests/suites/delivery.sh, which starts the service"))
 }
+
+/// Attaches `sbom` to the layout the way `forge sbom` does (an OCI 1.1 artifact with
+/// `subject` = the image, listed in index.json with its artifactType); returns the artifact
+/// manifest digest.
+pub fn attach_sbom(out: &Path, name: &str, sbom: &[u8]) -> String {
+    let layout = out.join(name);
+    let index_path = layout.join("index.json");
+    let mut index: serde_json::Value = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
+    let image = index["manifests"][0].clone();
+    let empty = b"{}";
+    for blob in [&sbom[..], &empty[..]] {
+        fs::write(layout.join("blobs/sha256").join(&sha256(blob)[7..]), blob).unwrap();
+    }
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.cyclonedx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256(empty), "size": 2, "data": "e30="},
+        "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": sha256(sbom), "size": sbom.len(),
+                    "annotations": {"org.opencontainers.image.title": format!("{name}.cdx.json")}}],
+        "subject": {"mediaType": image["mediaType"], "digest": image["digest"], "size": image["size"]},
+        "annotations": {"org.opencontainers.image.created": "2026-11-29T00:00:00Z"},
+    }))
+    .unwrap();
+    let digest = sha256(&manifest);
+    fs::write(layout.join("blobs/sha256").join(&digest[7..]), &manifest).unwrap();
+    index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": "application/vnd.cyclonedx+json",
+        "digest": digest, "size": manifest.len(),
+    }));
+    fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    digest
+}
+
+/// A salt no earlier run used, so a fixture is new to a long-lived daemon or store.
+pub fn fresh_salt(label: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{label}-{}-{nanos}", std::process::id())
+}
