@@ -10,11 +10,12 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.api.routes import health, tasks
+from app.api.routes import chat, health, tasks
 from app.core.config import Settings, load_settings
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.security import AuthError, AuthUnavailable, JwksCache, TokenVerifier
 from app.db import DATABASE_UNAVAILABLE, create_engine, create_sessionmaker
+from app.mcp_server import McpEndpoint, create_session_manager
 from app.migrate import head_revision
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     metrics = Metrics()
+    mcp_sessions = create_session_manager()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 JwksCache(settings.jwks_url, http), issuer=settings.jwt_issuer, audience=settings.jwt_audience
             )
             try:
-                yield
+                async with mcp_sessions.run():
+                    yield
             finally:
                 metrics.watch_engine(None)
                 await engine.dispose()
@@ -50,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(tasks.router)
+    app.include_router(chat.router)
+    app.router.add_route("/mcp", McpEndpoint(mcp_sessions), methods=["GET", "POST", "DELETE"], include_in_schema=False)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _install_error_handlers(app)
     return app

@@ -148,6 +148,8 @@ class FakeLLM(BackgroundHTTPServer):
         self.authorization: list[str | None] = []
         self.received = threading.Event()
         self.delay = 0.0
+        # Bumped by reset(): a slow request from an earlier test must not consume this test's script.
+        self.generation = 0
 
     @property
     def base_url(self) -> str:
@@ -159,6 +161,7 @@ class FakeLLM(BackgroundHTTPServer):
         self.authorization.clear()
         self.received.clear()
         self.delay = 0.0
+        self.generation += 1
 
     def reply_text(self, text: str) -> None:
         self.script.append(_completion({"role": "assistant", "content": text}))
@@ -199,8 +202,12 @@ class _LLMHandler(JsonHandler):
         llm.requests.append(request)
         llm.authorization.append(self.headers.get("authorization"))
         llm.received.set()
+        generation = llm.generation
         if llm.delay:
             time.sleep(llm.delay)
+        if generation != llm.generation:
+            self.send_json(503, {"error": {"message": "fake LLM: reset while this request waited"}})
+            return
         if not llm.script:
             self.send_json(500, {"error": {"message": "fake LLM: no scripted reply left"}})
             return
