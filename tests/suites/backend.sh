@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Backend suite: the FastAPI app's pytest tests against a real PostgreSQL.
+# Backend suite: ruff, then the FastAPI app's pytest tests against a real PostgreSQL.
 # Installs uv (pip) and Debian's postgresql if missing, reproduces the locked
 # environment with `uv sync --frozen`, starts Postgres on a loopback port in a
 # temporary directory, runs pytest, and stops Postgres on exit.
@@ -34,4 +34,6 @@ export TEST_DATABASE_URL="$PG_URL"
 
 # Read-only-friendly: no .pyc files next to the sources.
 export PYTHONDONTWRITEBYTECODE=1
+uv run --frozen --no-sync ruff check --no-cache .
+uv run --frozen --no-sync ruff format --no-cache --check .
 uv run --frozen --no-sync python -m pytest -p no:cacheprovider "$@"

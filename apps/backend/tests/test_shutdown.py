@@ -60,7 +60,12 @@ def test_sigterm_drains_then_exits_zero(
         "PORT": str(port),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app"], cwd=BACKEND, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        [sys.executable, "-m", "app"],
+        cwd=BACKEND,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     try:
         wait_ready(url, process)

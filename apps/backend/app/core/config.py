@@ -17,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # What each variable must look like, quoted in the one-line startup error.
 EXPECTED = {
     "DATABASE_URL": "a URL like postgresql://user:password@host:5432/dbname (postgresql:// or postgresql+asyncpg://)",
-    "BETTER_AUTH_URL": "the frontend's base URL, like http://todo-frontend:3000 (JWKS is read from {BETTER_AUTH_URL}/api/auth/jwks)",
+    "BETTER_AUTH_URL": (
+        "the frontend's base URL, like http://todo-frontend:3000 (JWKS is read from {BETTER_AUTH_URL}/api/auth/jwks)"
+    ),
     "JWT_ISSUER": "a non-empty string equal to the `iss` claim the frontend signs (default taskflow)",
     "JWT_AUDIENCE": "a non-empty string equal to the `aud` claim the frontend signs (default taskflow-api)",
     "OPENAI_API_KEY": "an API key string, or unset to disable the assistant",
