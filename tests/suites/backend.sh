@@ -31,6 +31,8 @@ uv sync --frozen --python "$(command -v python3)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 pg_start "$WORK/pg" "$PORT"
 export TEST_DATABASE_URL="$PG_URL"
+# tests/test_db_outage.py stops and restarts this Postgres.
+export TEST_PG_DIR="$WORK/pg" TEST_PG_PORT="$PORT"
 
 # Read-only-friendly: no .pyc files next to the sources.
 export PYTHONDONTWRITEBYTECODE=1

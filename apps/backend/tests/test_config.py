@@ -99,7 +99,7 @@ def test_server_refuses_to_start_with_one_line() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "app"],
         cwd=BACKEND,
-        env={"PATH": os.environ["PATH"], "DATABASE_URL": "postgresql://db/x"},
+        env={"PATH": os.environ["PATH"], "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_URL": "postgresql://db/x"},
         capture_output=True,
         text=True,
         timeout=120,

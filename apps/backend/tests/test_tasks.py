@@ -96,6 +96,13 @@ def test_invalid_json_is_422_naming_the_problem(api: httpx.Client, user_id: str,
     assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
+def test_oversized_body_is_refused(api: httpx.Client, user_id: str, auth: dict[str, str]) -> None:
+    huge = {"title": "x", "description": "d" * (300 * 1024)}
+    response = api.post(f"/api/{user_id}/tasks", json=huge, headers=auth)
+    assert response.status_code == 413
+    assert api.get(f"/api/{user_id}/tasks", headers=auth).json() == []
+
+
 def test_title_required_nonempty_and_bounded(api: httpx.Client, user_id: str, auth: dict[str, str]) -> None:
     url = f"/api/{user_id}/tasks"
     for body in ({}, {"title": ""}, {"title": "   "}, {"title": "x" * (TITLE_MAX + 1)}, {"title": 5}):
