@@ -78,6 +78,10 @@ def main() -> int:
         proxy_headers=False,
         server_header=False,
         lifespan="on",
+        # Every request is bounded (the slowest, a chat turn, by CHAT_TIMEOUT_SECONDS), so
+        # in-flight work finishes within this; the pod's terminationGracePeriodSeconds must
+        # exceed DRAIN_SECONDS plus this.
+        timeout_graceful_shutdown=settings.chat_timeout_seconds + 5,
     )
     server = DrainingServer(config, app, settings.drain_seconds)
     server.run()

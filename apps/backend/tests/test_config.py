@@ -60,6 +60,11 @@ def test_everything_overridable(env: pytest.MonkeyPatch) -> None:
     assert "sk-x" not in repr(settings)
 
 
+def test_sslmode_is_translated_for_asyncpg(env: pytest.MonkeyPatch) -> None:
+    env.setenv("DATABASE_URL", "postgresql://u:p%40ss@db/app?sslmode=require&application_name=taskflow")
+    assert load_settings().database_url == "postgresql+asyncpg://u:p%40ss@db/app?ssl=require&application_name=taskflow"
+
+
 def test_empty_api_key_means_not_configured(env: pytest.MonkeyPatch) -> None:
     env.setenv("OPENAI_API_KEY", "")
     assert not load_settings().assistant_configured
