@@ -35,6 +35,8 @@ def test_lists_the_five_task_tools(running_app: RunningApp, auth: dict[str, str]
         return (await client.list_tools()).tools
 
     tools = {tool.name: tool for tool in run(running_app.url, auth, work)}
+    metrics = httpx.get(f"{running_app.url}/metrics").text
+    assert 'taskflow_http_requests_total{method="POST",route="/mcp",status="200"}' in metrics
     assert set(tools) == {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
     assert tools["add_task"].input_schema["required"] == ["title"]
     assert tools["complete_task"].input_schema["properties"]["task_id"]["type"] == "integer"
