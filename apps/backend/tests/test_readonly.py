@@ -1,9 +1,11 @@
 """The server and the migrations run on a read-only root filesystem, writing only to /tmp.
 
-Like `docker run --read-only --tmpfs /tmp`: in a private mount namespace the
-root mount is remounted read-only (that copy of the mount only; the host is
-not affected) and /tmp is a fresh tmpfs. PYTHONDONTWRITEBYTECODE is NOT set
-here, to show that failing .pyc writes are harmless too.
+Like `docker run --read-only --tmpfs /tmp`: in a private mount namespace (its
+copies of the mounts only; the host is not affected) /tmp stays writable, the
+root mount becomes read-only, and so does the backend directory with its .venv
+(explicitly, in case the checkout itself lives under /tmp).
+PYTHONDONTWRITEBYTECODE is NOT set here, to show that failing .pyc writes are
+harmless too.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from tests.servers import FakeLLM, JwksServer
 from tests.test_shutdown import free_port, wait_ready
 
 BACKEND = Path(__file__).resolve().parent.parent
-READ_ONLY = 'mount -o remount,bind,ro / && mount -t tmpfs -o size=64m tmpfs /tmp && exec "$@"'
+READ_ONLY = (
+    "mount --bind /tmp /tmp && mount -o remount,bind,ro / "
+    f'&& mount --bind "{BACKEND}" "{BACKEND}" && mount -o remount,bind,ro "{BACKEND}" && exec "$@"'
+)
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("unshare") is None,
