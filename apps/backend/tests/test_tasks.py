@@ -60,6 +60,15 @@ def test_complete_and_reopen(api: httpx.Client, user_id: str, auth: dict[str, st
     assert api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", headers=auth).json()["completed"] is True
     reopened = api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", json={"completed": False}, headers=auth)
     assert reopened.json()["completed"] is False
+    # What browsers' fetch wrappers send: an empty JSON body, or `{}`.
+    for extra in (
+        {"content": b"", "headers": {**auth, "content-type": "application/json"}},
+        {"json": {}, "headers": auth},
+    ):
+        api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", json={"completed": False}, headers=auth)
+        response = api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", **extra)
+        assert response.status_code == 200, response.text
+        assert response.json()["completed"] is True
 
 
 def test_status_filter(api: httpx.Client, user_id: str, auth: dict[str, str]) -> None:
