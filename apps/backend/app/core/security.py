@@ -47,7 +47,7 @@ class JwksCache:
         url: str,
         client: httpx.AsyncClient,
         *,
-        refresh_min_interval: float = 30.0,
+        refresh_min_interval: float = 10.0,
         max_age: float = 600.0,
     ) -> None:
         self.url = url
