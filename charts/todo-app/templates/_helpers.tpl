@@ -21,7 +21,7 @@
 {{/* Namespace of every object: the chart-managed one, else the release namespace. */}}
 {{- define "todo-app.namespace" -}}
 {{- if .Values.namespace.create }}
-{{- required "namespace.name must be set when namespace.create is true (helm keeps its release record in the release namespace, so the chart-managed namespace needs its own name)" .Values.namespace.name }}
+{{- .Values.namespace.name }}{{/* empty name: validate.yaml fails the render */}}
 {{- else }}
 {{- .Release.Namespace }}
 {{- end }}
@@ -159,6 +159,9 @@ value to set. Called once from NOTES-independent templates via validate.yaml.
 */}}
 {{- define "todo-app.validate" -}}
 {{- $v := .Values }}
+{{- if and $v.namespace.create (not $v.namespace.name) }}
+{{- fail "namespace.create is true but namespace.name is empty: set namespace.name (helm keeps its release record in the release namespace, so the chart-managed namespace needs its own name)" }}
+{{- end }}
 {{- if eq $v.environment "prod" }}
 {{- if not $v.secrets.existingSecret }}
 {{- fail "environment=prod needs secrets.existingSecret: create a Secret with DATABASE_URL, BETTER_AUTH_SECRET (optionally OPENAI_API_KEY, and POSTGRES_PASSWORD with postgres.enabled) and set secrets.existingSecret to its name; prod never renders secret values from chart values" }}
@@ -242,4 +245,31 @@ annotations:
   helm.sh/hook-weight: {{ .weight | quote }}
   helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end }}
+{{- end }}
+
+{{/* Non-secret backend settings: the ConfigMap's data, and the source of the pods' checksum/config. */}}
+{{- define "todo-app.backend.configData" -}}
+PORT: {{ .Values.backend.port | quote }}
+# JWKS is fetched in-cluster from the frontend Service, never through the public URL.
+BETTER_AUTH_URL: {{ include "todo-app.frontend.internalUrl" . | quote }}
+JWT_ISSUER: {{ .Values.jwt.issuer | quote }}
+JWT_AUDIENCE: {{ .Values.jwt.audience | quote }}
+OPENAI_BASE_URL: {{ .Values.chat.baseUrl | quote }}
+OPENAI_MODEL: {{ .Values.chat.model | quote }}
+CHAT_TIMEOUT_SECONDS: {{ .Values.chat.timeoutSeconds | quote }}
+DRAIN_SECONDS: {{ .Values.backend.drainSeconds | quote }}
+LOG_LEVEL: {{ .Values.backend.logLevel | quote }}
+{{- end }}
+
+{{/* Non-secret frontend settings: the ConfigMap's data, and the source of the pods' checksum/config. */}}
+{{- define "todo-app.frontend.configData" -}}
+HOSTNAME: "0.0.0.0"
+PORT: {{ .Values.frontend.port | quote }}
+# The URL the browser uses; Better Auth checks request origins against it.
+BETTER_AUTH_URL: {{ include "todo-app.frontend.publicUrl" . | quote }}
+BACKEND_URL: {{ include "todo-app.backend.url" . | quote }}
+JWT_ISSUER: {{ .Values.jwt.issuer | quote }}
+JWT_AUDIENCE: {{ .Values.jwt.audience | quote }}
+DRAIN_SECONDS: {{ .Values.frontend.drainSeconds | quote }}
+TRUSTED_ORIGINS: {{ join "," .Values.frontend.trustedOrigins | quote }}
 {{- end }}
