@@ -50,6 +50,21 @@ python_venv() {
   echo "$venv"
 }
 VENV="$(python_venv)"
+
+# Pod Security admission's own checks (k8s.io/pod-security-admission), built once per source.
+psa_check() {
+  local src="$CHART/scripts/psa-check" key bin
+  key="$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)"
+  bin="$CACHE/psa-check-$key/psa-check"
+  if [[ ! -x "$bin" ]]; then
+    log "building $src into $bin"
+    mkdir -p "$CACHE/psa-check-$key"
+    (cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$bin.tmp" .) >&2
+    mv "$bin.tmp" "$bin"
+  fi
+  echo "$bin"
+}
+PSA_CHECK="$(psa_check)"
 PY="$VENV/bin/python"
 NEWEST_KUBE="$("$PY" -c 'import kubernetes_validate.utils as u; print(u.latest_version())')"
 log "helm $("$HELM" version --template '{{.Version}}'), kubernetes-validate schemas $MIN_KUBE and $NEWEST_KUBE, checkov $("$VENV/bin/checkov" --version)"
@@ -98,6 +113,10 @@ for profile in default dev prod toggles; do
   done
 done
 
+# --- Pod Security Standard "restricted", as the admission controller evaluates it ------------
+check "every pod template passes Pod Security 'restricted' (v1.28 and latest)" \
+  "$PSA_CHECK" -version v1.28 -version latest "$WORK/default.yaml" "$WORK/dev.yaml" "$WORK/prod.yaml" "$WORK/toggles.yaml"
+
 # --- checkov on the deployable (digest-pinned) dev and prod renders ---------------------------
 mkdir -p "$WORK/checkov"
 check "render pinned dev/prod for checkov" bash -c '
@@ -138,6 +157,7 @@ check "unknown key rejected"    expect_failure "additional properties 'replica' 
 check "NodePort range enforced" expect_failure 'frontend/service/nodePort' render "$WORK/x.yaml" -f values-dev.yaml --set frontend.service.nodePort=30
 check "ingress needs a host"    expect_failure 'ingress[./]host' render "$WORK/x.yaml" --set ingress.enabled=true
 check "prod rejects 0 replicas" expect_failure 'backend\.replicaCount >= 1' render "$WORK/x.yaml" -f values-prod.yaml --set backend.autoscaling.enabled=false,backend.replicaCount=0
+check "Kubernetes < 1.28 refused (kubeVersion)" expect_failure 'kubeVersion' render "$WORK/x.yaml" --kube-version 1.27.9
 check "negative replicas rejected" expect_failure 'frontend/replicaCount' render "$WORK/x.yaml" --set frontend.replicaCount=-1
 
 # --- config changes roll pods, unrelated ones do not -------------------------------------------
