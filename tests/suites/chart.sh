@@ -99,14 +99,15 @@ for profile in default dev prod; do
   check "helm template ($profile)" render "$WORK/$profile.yaml" ${PROFILE_ARGS[$profile]}
 done
 # Every toggle off the default path renders valid objects too.
-check "helm template (toggles: namespace, ingress, LoadBalancer, external DB, HPA/PDB)" \
+check "helm template (toggles: namespace, ingress, LoadBalancer, HPA/PDB, spreading)" \
   render "$WORK/toggles.yaml" --set namespace.create=true,namespace.name=taskflow \
   --set ingress.enabled=true,ingress.host=todo.example.org,frontend.service.type=LoadBalancer \
-  --set postgres.enabled=false,secrets.databaseUrl=postgresql://u:p@db.example.com/app \
   --set backend.autoscaling.enabled=true,backend.pdb.enabled=true,scheduling.podAntiAffinity=hard,scheduling.topologySpread=true
+check "helm template (external database, migration hook, chart-made secrets)" \
+  render "$WORK/external.yaml" --set postgres.enabled=false,secrets.databaseUrl=postgresql://u:p@db.example.com/app
 
 # --- schema validation -----------------------------------------------------------------------
-for profile in default dev prod toggles; do
+for profile in default dev prod toggles external; do
   for version in "$MIN_KUBE" "$NEWEST_KUBE"; do
     check "kubernetes-validate --strict $version ($profile)" \
       "$VENV/bin/kubernetes-validate" --strict --quiet -k "$version" "$WORK/$profile.yaml"
@@ -115,7 +116,7 @@ done
 
 # --- Pod Security Standard "restricted", as the admission controller evaluates it ------------
 check "every pod template passes Pod Security 'restricted' (v1.28 and latest)" \
-  "$PSA_CHECK" -version v1.28 -version latest "$WORK/default.yaml" "$WORK/dev.yaml" "$WORK/prod.yaml" "$WORK/toggles.yaml"
+  "$PSA_CHECK" -version v1.28 -version latest "$WORK"/{default,dev,prod,toggles,external}.yaml
 
 # --- checkov on the deployable (digest-pinned) dev and prod renders ---------------------------
 mkdir -p "$WORK/checkov"
@@ -142,7 +143,7 @@ check "render with canary secrets (dev and external-DB)" bash -c '
 check "no secret value in values files or outside Secrets in any render" \
   "$PY" scripts/check-secrets.py --values values.yaml values-dev.yaml values-prod.yaml \
   --canary "${CANARIES[0]}" --canary "${CANARIES[1]}" --canary "${CANARIES[2]}" \
-  "$WORK/default.yaml" "$WORK/dev.yaml" "$WORK/prod.yaml" "$WORK/toggles.yaml" "$WORK/canary-dev.yaml" "$WORK/canary-ext.yaml"
+  "$WORK"/{default,dev,prod,toggles,external,canary-dev,canary-ext}.yaml
 check "prod render without secrets fails naming secrets.existingSecret" \
   expect_failure 'secrets\.existingSecret' render "$WORK/x.yaml" -f values-prod.yaml --set secrets.existingSecret=
 check "prod render without database CIDRs fails naming externalDatabase.cidrs" \

@@ -162,6 +162,14 @@ value to set. Called once from NOTES-independent templates via validate.yaml.
 {{- if and $v.namespace.create (not $v.namespace.name) }}
 {{- fail "namespace.create is true but namespace.name is empty: set namespace.name (helm keeps its release record in the release namespace, so the chart-managed namespace needs its own name)" }}
 {{- end }}
+{{- if $v.namespace.create }}
+{{- if $v.secrets.existingSecret }}
+{{- fail (printf "namespace.create is true but secrets.existingSecret is set: that Secret must already exist in namespace %s, so the chart cannot create %s. Create and label the namespace yourself (kubectl create namespace %s; kubectl label namespace %s pod-security.kubernetes.io/enforce=restricted) and set namespace.create=false" $v.namespace.name $v.namespace.name $v.namespace.name $v.namespace.name) }}
+{{- end }}
+{{- if and (not $v.postgres.enabled) $v.migrations.enabled }}
+{{- fail (printf "namespace.create is true with an external database (postgres.enabled=false): the pre-install migration hook would run before the chart creates namespace %s. Create and label the namespace yourself (kubectl create namespace %s; kubectl label namespace %s pod-security.kubernetes.io/enforce=restricted) and set namespace.create=false" $v.namespace.name $v.namespace.name $v.namespace.name) }}
+{{- end }}
+{{- end }}
 {{- if eq $v.environment "prod" }}
 {{- if not $v.secrets.existingSecret }}
 {{- fail "environment=prod needs secrets.existingSecret: create a Secret with DATABASE_URL, BETTER_AUTH_SECRET (optionally OPENAI_API_KEY, and POSTGRES_PASSWORD with postgres.enabled) and set secrets.existingSecret to its name; prod never renders secret values from chart values" }}
