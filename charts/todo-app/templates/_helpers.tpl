@@ -154,8 +154,8 @@ topologySpreadConstraints:
 {{- end }}
 
 {{/*
-Checks that span several values (the schema covers single values). Every message names the
-value to set. Called once from NOTES-independent templates via validate.yaml.
+Checks that span several values (values.schema.json covers single values). Every message
+names the value to set and what to do. Rendered by validate.yaml.
 */}}
 {{- define "todo-app.validate" -}}
 {{- $v := .Values }}
