@@ -120,10 +120,13 @@ check "every pod template passes Pod Security 'restricted' (v1.28 and latest)" \
 
 # --- checkov on the deployable (digest-pinned) dev and prod renders ---------------------------
 mkdir -p "$WORK/checkov"
-check "render pinned dev/prod for checkov" bash -c '
-  "$1" template todo-local . -n todo -f values-dev.yaml --set backend.image.digest=$2,frontend.image.digest=$2,postgres.image.digest=$2 >"$3/dev.yaml" &&
-  "$1" template taskflow . -n taskflow -f values-prod.yaml --set backend.image.digest=$2,frontend.image.digest=$2 >"$3/prod.yaml"' \
-  _ "$HELM" "$PIN_DIGEST" "$WORK/checkov"
+render_pinned() {
+  "$HELM" template todo-local . -n todo -f values-dev.yaml \
+    --set "backend.image.digest=$PIN_DIGEST,frontend.image.digest=$PIN_DIGEST,postgres.image.digest=$PIN_DIGEST" >"$WORK/checkov/dev.yaml" &&
+  "$HELM" template taskflow . -n taskflow -f values-prod.yaml \
+    --set "backend.image.digest=$PIN_DIGEST,frontend.image.digest=$PIN_DIGEST" >"$WORK/checkov/prod.yaml"
+}
+check "render pinned dev/prod for checkov" render_pinned
 # --skip-download: no Prisma Cloud look-ups (there is no network, and none is needed).
 "$VENV/bin/checkov" -d "$WORK/checkov" --framework kubernetes --skip-download --quiet -o json \
   >"$WORK/checkov.json" 2>"$WORK/checkov.err" || true
@@ -136,10 +139,13 @@ unittest_count="$(sed -n 's/^Tests: *\([0-9]*\) passed.*/\1/p' "$WORK/out" 2>/de
 
 # --- secrets ---------------------------------------------------------------------------------
 CANARIES=(canary-auth-3a9f0e1c7b2d4e6f8a0b1c2d3e4f5a6b canary-openai-5d7e9f canary-pg-8c1b2a)
-check "render with canary secrets (dev and external-DB)" bash -c '
-  "$1" template todo-local . -n todo -f values-dev.yaml --set secrets.betterAuthSecret=$3,secrets.openaiApiKey=$4,postgres.auth.password=$5 >"$2/canary-dev.yaml" &&
-  "$1" template todo-local . -n todo --set postgres.enabled=false,secrets.databaseUrl=postgresql://u:$5@db.example.com/app,secrets.betterAuthSecret=$3 >"$2/canary-ext.yaml"' \
-  _ "$HELM" "$WORK" "${CANARIES[@]}"
+render_canaries() {
+  render "$WORK/canary-dev.yaml" -f values-dev.yaml \
+    --set "secrets.betterAuthSecret=${CANARIES[0]},secrets.openaiApiKey=${CANARIES[1]},postgres.auth.password=${CANARIES[2]}" &&
+  render "$WORK/canary-ext.yaml" \
+    --set "postgres.enabled=false,secrets.databaseUrl=postgresql://u:${CANARIES[2]}@db.example.com/app,secrets.betterAuthSecret=${CANARIES[0]}"
+}
+check "render with canary secrets (dev and external-DB)" render_canaries
 check "no secret value in values files or outside Secrets in any render" \
   "$PY" scripts/check-secrets.py --values values.yaml values-dev.yaml values-prod.yaml \
   --canary "${CANARIES[0]}" --canary "${CANARIES[1]}" --canary "${CANARIES[2]}" \
