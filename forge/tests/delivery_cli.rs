@@ -142,3 +142,48 @@ fn deploy_preflight_against_an_unreachable_cluster() {
     let out = forge(dir.path(), &["deploy", "--preflight-only", "--kubeconfig", empty.to_str().unwrap()]);
     assert!(text(&out).contains("context:") && text(&out).contains("kubectl config use-context"), "{}", text(&out));
 }
+
+#[test]
+#[ignore = "needs dockerd and the registry: run tests/suites/delivery.sh"]
+fn load_and_push_through_the_binary_record_ops_and_pushed() {
+    let registry = support::required_env("FORGE_TEST_REGISTRY");
+    support::required_env("DOCKER_HOST");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("recipes")).unwrap();
+    let fixture = support::write_image(&root.join("out"), "cli", &support::fresh_salt("cli"));
+
+    let first = forge(root, &["load", "cli", "--to", "docker"]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("cli: delivered to docker"), "{}", text(&first));
+    let again = forge(root, &["load", "cli", "--to", "docker", "--json"]);
+    let record: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(record["step"], "load");
+    assert_eq!(record["detail"]["bytes_moved"], 0);
+    assert_eq!(record["detail"]["already_present"], true);
+    assert_eq!(record["digests"]["cli"], fixture.config_digest.as_str());
+
+    let push = Command::new(env!("CARGO_BIN_EXE_forge"))
+        .arg("--root")
+        .arg(root)
+        .args(["push", "cli", "--to", &format!("{registry}/taskflow/cli")])
+        .env("FORGE_REGISTRY_USERNAME", support::required_env("FORGE_TEST_REGISTRY_USER"))
+        .env("FORGE_REGISTRY_PASSWORD", support::required_env("FORGE_TEST_REGISTRY_PASSWORD"))
+        .output()
+        .unwrap();
+    assert!(push.status.success(), "{}", text(&push));
+    let report: serde_json::Value = serde_json::from_slice(&fs::read(root.join("out/cli/forge-report.json")).unwrap()).unwrap();
+    assert_eq!(report["pushed"][0]["repository"], format!("{registry}/taskflow/cli").as_str());
+    assert_eq!(report["pushed"][0]["digest"], fixture.manifest_digest.as_str());
+
+    let bad = forge(root, &["push", "cli", "--to", "taskflow/cli"]);
+    assert!(text(&bad).contains("has no registry host"), "{}", text(&bad));
+    let bad = forge(root, &["load", "cli", "--to", "kind"]);
+    assert!(text(&bad).contains("unknown destination \"kind\""), "{}", text(&bad));
+
+    let steps: Vec<serde_json::Value> = fs::read_to_string(root.join(".forge/ops.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(names, ["load", "load", "push", "push"]);
+    assert_eq!(steps[3]["outcome"], "failed");
+    let _ = Command::new("docker").args(["rmi", "-f", &fixture.config_digest]).output();
+}

@@ -245,10 +245,15 @@ impl RegistryPublisher {
 
     /// Whether the registry already serves `digest` in the target repository.
     async fn has_manifest(&self, client: &Client, digest: &str) -> Result<bool, PublishError> {
-        let reference = self.reference_with(digest);
+        self.tag_points_at(client, digest, digest).await
+    }
+
+    /// Whether `tag_or_digest` resolves to `digest` in the target repository (HEAD only).
+    async fn tag_points_at(&self, client: &Client, tag_or_digest: &str, digest: &str) -> Result<bool, PublishError> {
+        let reference = self.reference_with(tag_or_digest);
         let found = self
             .with_retry("check manifest", || async {
-                match client.fetch_manifest_digest(&reference, &RegistryAuth::Anonymous).await {
+                match client.fetch_manifest_digest(&reference, &self.auth).await {
                     Ok(d) => Ok(Some(d)),
                     Err(OciDistributionError::ImageManifestNotFoundError(_)) => Ok(None),
                     Err(OciDistributionError::RegistryError { envelope, .. })
@@ -289,10 +294,9 @@ impl RegistryPublisher {
                 bytes_moved += self.push_blob_file(&client, &image.blob_path(&blob.digest)?, &blob.digest, blob.size).await?;
             }
         }
-        // Tagging is idempotent and moves only the manifest bytes; do it even when present so
-        // the tag follows the build.
-        self.push_manifest(&client, &tagged, &image.manifest_bytes, &image.manifest_media_type).await?;
-        if !already_present {
+        // The tag follows the build: (re)point it unless it already names this digest.
+        if !self.tag_points_at(&client, &tag, &image.manifest_digest).await? {
+            self.push_manifest(&client, &tagged, &image.manifest_bytes, &image.manifest_media_type).await?;
             bytes_moved += image.manifest_bytes.len() as u64;
         }
         if !self.has_manifest(&client, &image.manifest_digest).await? {

@@ -59,10 +59,29 @@ pub struct Fixture {
 /// Writes `out/<name>/` and `out/<name>.tar` for an image whose /etc/salt holds `salt`
 /// (different salts give different digests).
 pub fn write_image(out: &Path, name: &str, salt: &str) -> Fixture {
+    write_image_with_payload(out, name, salt, 0)
+}
+
+/// Like [`write_image`], plus `/payload` with `payload_bytes` of incompressible bytes, for
+/// benchmarks that need a realistically sized layer.
+pub fn write_image_with_payload(out: &Path, name: &str, salt: &str, payload_bytes: usize) -> Fixture {
     let hello = fs::read(hello_binary()).unwrap();
     let mut tar = tar::Builder::new(Vec::new());
     tar_entry(&mut tar, "hello", 0o755, &hello);
     tar_entry(&mut tar, "etc/salt", 0o644, salt.as_bytes());
+    if payload_bytes > 0 {
+        // xorshift64: fast, deterministic and does not compress, like real binaries mostly.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(salt.len() as u32);
+        let payload: Vec<u8> = (0..payload_bytes / 8)
+            .flat_map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x.to_le_bytes()
+            })
+            .collect();
+        tar_entry(&mut tar, "payload", 0o644, &payload);
+    }
     let layer_tar = tar.into_inner().unwrap();
     let diff_id = sha256(&layer_tar);
     let layer = gzip(&layer_tar);
