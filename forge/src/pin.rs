@@ -375,6 +375,34 @@ mod tests {
         assert_eq!(INPUT.lines().count(), out.lines().count());
     }
 
+    /// The chart's own values files: pinning every component changes exactly its digest lines.
+    #[test]
+    fn real_chart_values_change_only_digest_lines() {
+        let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/todo-app");
+        let base = std::fs::read_to_string(chart.join("values.yaml")).expect("charts/todo-app/values.yaml is part of the repository");
+        let components = components(&chart.join("values.yaml"), &base).unwrap();
+        assert!(components.contains(&"backend".to_string()) && components.contains(&"frontend".to_string()), "{components:?}");
+        for env in ["values-dev.yaml", "values-prod.yaml"] {
+            let file = chart.join(env);
+            let text = std::fs::read_to_string(&file).unwrap();
+            let pins: Vec<Pin> = components
+                .iter()
+                .filter(|c| current_image(&file, &text, c).is_ok())
+                .map(|c| {
+                    let (repository, _) = current_image(&file, &text, c).unwrap();
+                    Pin { component: c.clone(), repository, digest: format!("sha256:{}", "c".repeat(64)) }
+                })
+                .collect();
+            assert!(!pins.is_empty(), "{env} has no image blocks");
+            let (out, changes) = apply(&file, &text, &pins).unwrap();
+            assert_eq!(changes.len(), pins.len(), "{env}: one digest per component");
+            for (before, after) in text.lines().zip(out.lines()).filter(|(a, b)| a != b) {
+                assert!(before.trim_start().starts_with("digest:") && after.contains(&"c".repeat(64)), "{env}: {before:?} -> {after:?}");
+            }
+            assert_eq!(text.lines().count(), out.lines().count());
+        }
+    }
+
     #[test]
     fn pinning_twice_changes_nothing() {
         let (once, _) = apply(Path::new("v.yaml"), INPUT, &pins()).unwrap();
