@@ -6,8 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# shellcheck source=tests/lib/dockerd.sh
 source tests/lib/dockerd.sh
+# shellcheck source=tests/lib/registry.sh
 source tests/lib/registry.sh
+# shellcheck source=tests/lib/containerd.sh
 source tests/lib/containerd.sh
 
 WORK=$(mktemp -d /tmp/forge-delivery-bench.XXXXXX)

@@ -52,8 +52,7 @@ containerd_stop() {
     [ -f "$dir/containerd.pid" ] || return 0
     pid=$(cat "$dir/containerd.pid")
     if kill "$pid" 2>/dev/null; then
-        local i
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done

@@ -60,8 +60,7 @@ registry_stop() {
     [ -f "$dir/registry.pid" ] || return 0
     pid=$(cat "$dir/registry.pid")
     if kill "$pid" 2>/dev/null; then
-        local i
-        for i in $(seq 1 50); do
+        for _ in $(seq 1 50); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done

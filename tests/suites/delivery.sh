@@ -7,7 +7,6 @@
 # runs against the real dockerd (see forge/src/publish/minikube.rs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 
 need=()
 for pair in dockerd:docker.io docker-registry:docker-registry htpasswd:apache2-utils containerd:containerd \
@@ -28,11 +27,11 @@ if ! command -v kubectl >/dev/null; then
     exit 1
 fi
 
-# shellcheck source=../lib/dockerd.sh
+# shellcheck source=tests/lib/dockerd.sh
 source tests/lib/dockerd.sh
-# shellcheck source=../lib/registry.sh
+# shellcheck source=tests/lib/registry.sh
 source tests/lib/registry.sh
-# shellcheck source=../lib/containerd.sh
+# shellcheck source=tests/lib/containerd.sh
 source tests/lib/containerd.sh
 
 WORK=$(mktemp -d /tmp/forge-delivery.XXXXXX)
