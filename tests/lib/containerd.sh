@@ -30,8 +30,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 CONFIG
     containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
     echo $! >"$dir/containerd.pid"
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if [ -S "$dir/containerd.sock" ] && ctr --address "$dir/containerd.sock" version >/dev/null 2>&1; then
             export CONTAINERD_ADDRESS="$dir/containerd.sock"
             return 0

@@ -37,8 +37,7 @@ auth:
 CONFIG
     docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
     echo $! >"$dir/registry.pid"
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         # 401 means it is up and asking for credentials.
         if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" = 401 ]; then
             export REGISTRY_ADDR="127.0.0.1:$port"
