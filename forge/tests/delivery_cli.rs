@@ -187,3 +187,22 @@ fn load_and_push_through_the_binary_record_ops_and_pushed() {
     assert_eq!(steps[3]["outcome"], "failed");
     let _ = Command::new("docker").args(["rmi", "-f", &fixture.config_digest]).output();
 }
+
+#[test]
+#[ignore = "needs helm: run tests/suites/delivery.sh"]
+fn chart_requests_of_the_real_chart_fit_the_documented_budget() {
+    let helm = support::required_env("HELM");
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/todo-app");
+    let rendered = Command::new(helm)
+        .args(["template", "todo"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(chart.join("values-dev.yaml"))
+        .output()
+        .unwrap();
+    assert!(rendered.status.success(), "{}", text(&rendered));
+    let needed = forge::deploy::chart_requests(&String::from_utf8_lossy(&rendered.stdout)).unwrap();
+    // values-dev.yaml documents 250m CPU / 512Mi of requests; preflight adds one surge pod each.
+    assert!(needed.cpu_millis >= 250 && needed.cpu_millis <= 2 * 1000, "{needed:?}");
+    assert!(needed.memory_bytes >= 512 << 20 && needed.memory_bytes <= 4 << 30, "{needed:?}");
+}
