@@ -27,7 +27,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let result = cli::project_root(args.root.as_deref()).and_then(|root| match &args.command {
+    let located = std::env::current_dir()
+        .map_err(anyhow::Error::from)
+        .and_then(|cwd| Ok(forge::project::Project::locate(args.root.as_deref(), &cwd)?.root));
+    let result = located.and_then(|root| match &args.command {
         Command::Load(a) => cli::load::run(&root, a).map(|()| ExitCode::SUCCESS),
         Command::Push(a) => cli::push::run(&root, a).map(|()| ExitCode::SUCCESS),
         Command::Pin(a) => cli::pin::run(&root, a),
