@@ -12,9 +12,9 @@ use sha2::{Digest, Sha256};
 
 use super::PublishError;
 
-/// OCI image manifest media type.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
+pub use crate::oci::sha256_digest;
+pub use crate::oci::MANIFEST_MEDIA_TYPE as OCI_MANIFEST;
+use crate::oci::layout::REF_NAME;
 
 /// One blob of the image (config or layer).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,11 +216,6 @@ fn blob_path(layout: &Path, digest: &str) -> Result<PathBuf, String> {
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
         .ok_or_else(|| format!("digest {digest:?} is not sha256:<64 lowercase hex>"))?;
     Ok(layout.join("blobs").join("sha256").join(hex))
-}
-
-/// `sha256:<hex>` of `bytes`.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// `sha256:<hex>` of a file's content, streamed.

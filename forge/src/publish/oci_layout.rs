@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::image::sha256_file;
 use super::{ImageRef, PublishError, Published, Publisher};
 
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
+use crate::oci::layout::REF_NAME;
 
 /// Copies images into the OCI layout at `dir` (created when missing).
 #[derive(Debug, Clone)]
