@@ -78,7 +78,13 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
             let json: serde_json::Value = serde_json::from_str(&read(&path)?).with_context(|| format!("{}: not valid JSON", path.display()))?;
             let verdict = json["scan"]["verdict"].as_str().unwrap_or("never scanned");
             anyhow::ensure!(verdict == "passed", "{name}: scan verdict {verdict} in {}; deploy ships only images whose gate passed (run `forge scan {name}`)", path.display());
-            report.digests.insert(name.clone(), json["digest"].as_str().unwrap_or_default().to_string());
+            let digest = json["digest"].as_str().unwrap_or_default().to_string();
+            if args.env == "prod" {
+                // Prod runs what promote wrote; it must be this gated build.
+                let (_, pinned) = crate::pin::current_image(&env_values, &read(&env_values)?, name)?;
+                anyhow::ensure!(pinned == digest, "{name}: {} pins {pinned:?} but the gated build is {digest}; run `forge promote --from dev --to prod`", env_values.display());
+            }
+            report.digests.insert(name.clone(), digest);
         }
         Ok::<_, anyhow::Error>(((), report))
     })?;
