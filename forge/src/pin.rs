@@ -71,7 +71,12 @@ pub fn apply(file: &Path, text: &str, pins: &[Pin]) -> Result<(String, Vec<Chang
             component: key.split('.').next().unwrap_or_default().to_string(),
         })?;
         if &located.value != new_value {
-            edits.push((located.start, located.end, render(located.style, new_value, &located.key, file, located.line)?));
+            let mut replacement = render(located.style, new_value, &located.key, file, located.line)?;
+            if located.start == located.end {
+                // `key:` with no value: the new one goes right after the colon.
+                replacement.insert(0, ' ');
+            }
+            edits.push((located.start, located.end, replacement));
             changes.push(Change { key: key.clone(), line: located.line, old: located.value.clone(), new: new_value.clone() });
         }
     }
@@ -401,6 +406,19 @@ mod tests {
             }
             assert_eq!(text.lines().count(), out.lines().count());
         }
+    }
+
+    #[test]
+    fn empty_and_anchored_values_are_pinned_in_place() {
+        let text = "backend:\n  image:\n    repository: &repo forge.local/old   # anchored\n    digest:\n    tag: x\nmirror: *repo\n";
+        let pins = &pins()[..1];
+        let (out, _) = apply(Path::new("v.yaml"), text, pins).unwrap();
+        assert_eq!(
+            out,
+            format!("backend:\n  image:\n    repository: &repo forge.local/backend   # anchored\n    digest: sha256:{}\n    tag: x\nmirror: *repo\n", "b".repeat(64))
+        );
+        let (again, changes) = apply(Path::new("v.yaml"), &out, pins).unwrap();
+        assert!(changes.is_empty() && again == out);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde_json::json;
 
-use super::image::sha256_digest;
+use super::image::{self, sha256_digest};
 use super::runtime::block_on;
 use super::{ImageRef, PublishError, Published, Publisher};
 
@@ -122,9 +122,10 @@ pub fn auth_from_docker_config(config_json: &str, registry: &str) -> Result<Regi
 fn is_transient(error: &OciDistributionError) -> bool {
     match error {
         OciDistributionError::ServerError { code, .. } => *code >= 500,
-        OciDistributionError::RequestError(e) => {
-            e.status().map_or(true, |s| s.is_server_error()) && (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.status().is_some())
-        }
+        OciDistributionError::RequestError(e) => match e.status() {
+            Some(status) => status.is_server_error(),
+            None => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
+        },
         OciDistributionError::IoError(_) => true,
         _ => false,
     }
@@ -377,8 +378,6 @@ impl RegistryPublisher {
         Ok(body.len() as u64)
     }
 }
-
-use super::image;
 
 /// An SBOM artifact manifest (OCI 1.1 artifact: empty config, the SBOM as its one layer,
 /// `subject` = the image), the same shape `forge sbom` attaches to the layout; used when the
