@@ -148,7 +148,7 @@ pub fn attach_sbom(out: &Path, name: &str, sbom: &[u8]) -> String {
     let mut index: serde_json::Value = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
     let image = index["manifests"][0].clone();
     let empty = b"{}";
-    for blob in [&sbom[..], &empty[..]] {
+    for blob in [sbom, &empty[..]] {
         fs::write(layout.join("blobs/sha256").join(&sha256(blob)[7..]), blob).unwrap();
     }
     let manifest = serde_json::to_vec(&serde_json::json!({
