@@ -1,11 +1,14 @@
 //! forge: turns declarative recipes into reproducible distroless OCI images.
 
 pub mod atomic;
-pub mod cli;
+pub mod build;
+pub mod cache;
+pub mod debian;
 pub mod deploy;
 pub mod fsentry;
 pub mod layer;
 pub mod layer_store;
+pub mod lock;
 pub mod oci;
 pub mod opslog;
 pub mod pin;

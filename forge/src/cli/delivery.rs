@@ -16,7 +16,7 @@ pub fn values_file(root: &Path, env: &str) -> PathBuf {
 pub fn chart_components(root: &Path) -> anyhow::Result<Vec<String>> {
     let base = root.join(CHART_DIR).join("values.yaml");
     let text = std::fs::read_to_string(&base).with_context(|| format!("{}: cannot read the chart's base values", base.display()))?;
-    Ok(crate::pin::components(&base, &text)?)
+    Ok(forge::pin::components(&base, &text)?)
 }
 
 /// The names given, or every chart component when none were.

@@ -5,8 +5,8 @@ use std::process::{Command, ExitCode};
 
 use anyhow::Context;
 
-use crate::deploy::{deploy_values, digests_of, helm_upgrade_args, open_hint, preflight, DeployError, Tools};
-use crate::opslog::{OpsLog, StepReport};
+use forge::deploy::{deploy_values, digests_of, helm_upgrade_args, open_hint, preflight, DeployError, Tools};
+use forge::opslog::{OpsLog, StepReport};
 
 /// Preflight, build, gate, load, pin and `helm upgrade --install` the chart.
 #[derive(Debug, clap::Args)]
@@ -81,7 +81,7 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
             let digest = json["digest"].as_str().unwrap_or_default().to_string();
             if args.env == "prod" {
                 // Prod runs what promote wrote; it must be this gated build.
-                let (_, pinned) = crate::pin::current_image(&env_values, &read(&env_values)?, name)?;
+                let (_, pinned) = forge::pin::current_image(&env_values, &read(&env_values)?, name)?;
                 anyhow::ensure!(pinned == digest, "{name}: {} pins {pinned:?} but the gated build is {digest}; run `forge promote --from dev --to prod`", env_values.display());
             }
             report.digests.insert(name.clone(), digest);
@@ -92,7 +92,7 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
         let publisher = super::load::publisher_for(&args.load_to, checked.minikube_profile.clone())?;
         for name in &names {
             let published = log.step("deploy.load", name, || {
-                let image = crate::publish::ImageRef::open(&root.join("out"), name)?;
+                let image = forge::publish::ImageRef::open(&root.join("out"), name)?;
                 let published = publisher.publish(&image)?;
                 Ok::<_, anyhow::Error>((published.clone(), super::load::report_of(&published)))
             })?;
@@ -100,7 +100,7 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
         }
         log.step("deploy.pin", &env_values.display().to_string(), || {
             let pins = super::pin::current_pins(root, &names, "forge.local")?;
-            let changes = crate::pin::pin_file(&env_values, &pins)?;
+            let changes = forge::pin::pin_file(&env_values, &pins)?;
             let detail = serde_json::json!({"changed": changes.iter().map(|c| &c.key).collect::<Vec<_>>()});
             Ok::<_, anyhow::Error>(((), StepReport { digests: digests_of(&pins), detail }))
         })?;

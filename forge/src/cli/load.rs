@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::opslog::{OpsLog, StepReport};
-use crate::publish::containerd::ContainerdPublisher;
-use crate::publish::docker::{DockerConnection, DockerPublisher};
-use crate::publish::minikube::MinikubePublisher;
-use crate::publish::oci_layout::OciLayoutPublisher;
-use crate::publish::{ImageRef, Publisher};
+use forge::opslog::{OpsLog, StepReport};
+use forge::publish::containerd::ContainerdPublisher;
+use forge::publish::docker::{DockerConnection, DockerPublisher};
+use forge::publish::minikube::MinikubePublisher;
+use forge::publish::oci_layout::OciLayoutPublisher;
+use forge::publish::{ImageRef, Publisher};
 
 /// Load built images into a local runtime.
 #[derive(Debug, clap::Args)]
@@ -57,7 +57,7 @@ pub fn run(root: &Path, args: &LoadArgs) -> anyhow::Result<()> {
 }
 
 /// The operations-log facts of one publish.
-pub fn report_of(published: &crate::publish::Published) -> StepReport {
+pub fn report_of(published: &forge::publish::Published) -> StepReport {
     let mut report = StepReport::default();
     report.digests.insert(published.image.clone(), published.digest.clone());
     report.detail = serde_json::json!({

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::opslog::{OpsLog, StepReport};
-use crate::pin::{check_file, pin_file, Pin};
-use crate::publish::ImageRef;
+use forge::opslog::{OpsLog, StepReport};
+use forge::pin::{check_file, pin_file, Pin};
+use forge::publish::ImageRef;
 
 /// Write the current build's image repositories and digests into a Helm values file.
 #[derive(Debug, clap::Args)]

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::opslog::{today, OpsLog, StepReport};
-use crate::pin::pin_file;
-use crate::promote::plan;
+use forge::opslog::{today, OpsLog, StepReport};
+use forge::pin::pin_file;
+use forge::promote::plan;
 
 /// Copy gated digests from one environment's values into the next one's.
 #[derive(Debug, clap::Args)]

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::opslog::OpsLog;
-use crate::publish::registry::{parse_target, RegistryPublisher};
-use crate::publish::{ImageRef, Publisher};
+use forge::opslog::OpsLog;
+use forge::publish::registry::{parse_target, RegistryPublisher};
+use forge::publish::{ImageRef, Publisher};
 
 /// Push built images (and their SBOMs, as referrers) to an OCI registry.
 #[derive(Debug, clap::Args)]
@@ -60,5 +60,5 @@ pub fn record_pushed(report: &Path, repository: &str, digest: &str) -> anyhow::R
     list.push(serde_json::json!({"repository": repository, "digest": digest}));
     let mut bytes = serde_json::to_vec_pretty(&value)?;
     bytes.push(b'\n');
-    crate::atomic::write(report, &bytes).with_context(|| format!("{}: cannot write", report.display()))
+    forge::atomic::write(report, &bytes).with_context(|| format!("{}: cannot write", report.display()))
 }
