@@ -21,7 +21,7 @@ export function ChatPanel({ onTasksChanged }: Props) {
   const [draft, setDraft] = useState("");
   const [conversationId, setConversationId] = useState<number | null>(null);
   const [failure, setFailure] = useState<Failure | null>(null);
-  const [notConfigured, setNotConfigured] = useState<string | null>(null);
+  const [notConfigured, setNotConfigured] = useState(false);
   const [pending, startTransition] = useTransition();
 
   function send(event: FormEvent) {
@@ -44,8 +44,9 @@ export function ChatPanel({ onTasksChanged }: Props) {
         ]);
         if (result.data.tool_calls.length > 0) onTasksChanged();
       } else if (result.failure.kind === "assistant_not_configured") {
-        setNotConfigured(result.failure.message);
+        setNotConfigured(true);
       } else {
+        if (result.failure.kind === "not_found") setConversationId(null);
         setFailure(result.failure);
       }
     });
@@ -56,8 +57,8 @@ export function ChatPanel({ onTasksChanged }: Props) {
       <h2 id="chat-heading">Assistant</h2>
       {notConfigured ? (
         <div className="notice" role="status" data-testid="assistant-not-configured">
-          <strong>The assistant is not configured on this server.</strong> {notConfigured} Your tasks keep
-          working without it; an administrator can enable it by giving the backend an OpenAI-compatible API key.
+          <strong>The assistant is not configured on this server.</strong> Your tasks keep working without it;
+          an administrator can enable it by giving the backend an OpenAI-compatible API key (OPENAI_API_KEY).
         </div>
       ) : (
         <p className="muted">Ask in plain words: “add milk to my list”, “what is still open?”.</p>
@@ -89,10 +90,10 @@ export function ChatPanel({ onTasksChanged }: Props) {
           value={draft}
           maxLength={MESSAGE_MAX}
           onChange={(e) => setDraft(e.target.value)}
-          disabled={pending || notConfigured !== null}
+          disabled={pending || notConfigured}
           placeholder={notConfigured ? "Assistant unavailable" : "Message the assistant"}
         />
-        <button type="submit" disabled={pending || notConfigured !== null}>
+        <button type="submit" disabled={pending || notConfigured}>
           Send
         </button>
       </form>

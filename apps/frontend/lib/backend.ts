@@ -27,7 +27,7 @@ export interface ChatReply {
 
 export type FailureKind =
   | "unauthorized" // token missing, expired or rejected: sign in again
-  | "not_found" // the task is gone (deleted elsewhere, or another user's)
+  | "not_found" // the task or conversation is gone (deleted elsewhere, or another user's)
   | "invalid" // the backend rejected the input
   | "assistant_not_configured" // chat disabled: the backend has no OPENAI_API_KEY
   | "unavailable" // backend or its database down / unreachable
@@ -77,6 +77,12 @@ export function errorDetail(body: unknown): string | undefined {
   return undefined;
 }
 
+function errorCode(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const { code } = body as { code?: unknown };
+  return typeof code === "string" ? code : undefined;
+}
+
 /** Maps a backend error response to what the UI shows. */
 export function describeFailure(status: number, body: unknown, endpoint: "tasks" | "chat"): Failure {
   const detail = errorDetail(body);
@@ -84,13 +90,18 @@ export function describeFailure(status: number, body: unknown, endpoint: "tasks"
     return { kind: "unauthorized", status, message: "Your session has expired. Sign in again." };
   }
   if (status === 404) {
-    return { kind: "not_found", status, message: "That task no longer exists. The list has been refreshed." };
+    const message =
+      endpoint === "chat"
+        ? "That conversation no longer exists. Your next message starts a new one."
+        : "That task no longer exists. The list has been refreshed.";
+    return { kind: "not_found", status, message };
   }
   if (status === 400 || status === 413 || status === 422) {
     return { kind: "invalid", status, message: detail ? `Not accepted: ${detail}` : "The backend did not accept that input." };
   }
-  if (status === 503 && endpoint === "chat" && detail && /not configured/i.test(detail)) {
-    return { kind: "assistant_not_configured", status, message: detail };
+  // The backend marks this state with a machine-readable code (apps/backend/app/api/routes/chat.py).
+  if (status === 503 && endpoint === "chat" && errorCode(body) === "assistant_not_configured") {
+    return { kind: "assistant_not_configured", status, message: detail ?? "The assistant is not configured." };
   }
   if (status === 504) {
     return { kind: "timeout", status, message: detail ?? "The assistant took too long to answer. Try again." };
