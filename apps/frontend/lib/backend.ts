@@ -48,10 +48,17 @@ export class BackendError extends Error {
   }
 }
 
-// Task calls are single-row queries; if one takes longer, something is wrong.
-const TASK_TIMEOUT_MS = 15_000;
-// The backend gives the model CHAT_TIMEOUT_SECONDS (30 by default) plus tool calls.
-const CHAT_TIMEOUT_MS = 60_000;
+export interface Timeouts {
+  tasksMs: number;
+  chatMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  // Task calls are single-row queries; if one takes longer, something is wrong.
+  tasksMs: 15_000,
+  // The backend gives the model CHAT_TIMEOUT_SECONDS (30 by default) plus tool calls.
+  chatMs: 60_000,
+};
 
 /** The backend's own explanation from a JSON error body ({detail} from FastAPI, or {error}). */
 export function errorDetail(body: unknown): string | undefined {
@@ -128,6 +135,7 @@ export class BackendClient {
     private readonly baseUrl: string,
     private readonly userId: string,
     private readonly token: string,
+    private readonly timeouts: Timeouts = DEFAULT_TIMEOUTS,
   ) {}
 
   listTasks(): Promise<Task[]> {
@@ -166,7 +174,7 @@ export class BackendClient {
 
   private async call<T>({ method, path, body, endpoint }: CallOptions): Promise<T> {
     const url = `${this.baseUrl}/api/${encodeURIComponent(this.userId)}${path}`;
-    const timeoutMs = endpoint === "chat" ? CHAT_TIMEOUT_MS : TASK_TIMEOUT_MS;
+    const timeoutMs = endpoint === "chat" ? this.timeouts.chatMs : this.timeouts.tasksMs;
     let response: Response;
     try {
       response = await fetch(url, {
