@@ -67,6 +67,7 @@ describe("loadConfig", () => {
   it.each([
     ["BETTER_AUTH_URL", "taskflow.example.com"],
     ["BACKEND_URL", "ftp://backend"],
+    ["BACKEND_URL", "backend:8000"],
     ["BACKEND_URL", "http://backend:8000/?x=1"],
   ])("rejects %s=%s", (name, value) => {
     expect(problem({ ...valid, [name]: value }).variable).toBe(name);

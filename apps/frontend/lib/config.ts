@@ -46,14 +46,15 @@ function required(env: Env, name: string, example: string): string {
 }
 
 function httpUrl(name: string, value: string): string {
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, `must be an absolute http(s) URL, got "${value}"`);
+    url = undefined;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(name, `must use http:// or https://, got "${url.protocol}"`);
+  // "backend:8000" parses as a URL with scheme "backend:", so check the scheme too.
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new ConfigError(name, `must be an absolute http(s) URL such as http://host:port, got "${value}"`);
   }
   if (url.search || url.hash) {
     throw new ConfigError(name, `must not carry a query or fragment, got "${value}"`);
