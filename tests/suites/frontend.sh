@@ -90,14 +90,15 @@ npm run build
 
 # ---- Postgres: one database shared by backend and frontend, as in the cluster ----------------
 pg_start "$WORK/pg" "$(free_port)"
-psql "$PG_URL" --quiet --no-psqlrc -c 'CREATE DATABASE taskflow' >/dev/null
+# The lifecycle tests start servers with throw-away secrets: they get a database of their own.
+psql "$PG_URL" --quiet --no-psqlrc -c 'CREATE DATABASE taskflow' -c 'CREATE DATABASE lifecycle' >/dev/null
 APP_DB_URL="${PG_URL%/postgres}/taskflow"
 
 say "Better Auth tests against Postgres"
 TEST_DATABASE_URL="$PG_URL" npm run test:db
 
 say "server start/stop tests"
-DATABASE_URL="$APP_DB_URL" node --test e2e/server-lifecycle.test.mjs
+DATABASE_URL="${PG_URL%/postgres}/lifecycle" node --test e2e/server-lifecycle.test.mjs
 
 # ---- the stack: backend + frontend ----------------------------------------------------------
 FRONTEND_PORT=$(free_port)

@@ -169,3 +169,26 @@ test("SIGTERM drains: not ready at once, still serving, in-flight request answer
     if (server.child.exitCode === null) server.child.kill("SIGKILL");
   }
 });
+
+test("start-up refuses a BETTER_AUTH_SECRET that cannot open the stored signing keys", async () => {
+  const port = await freePort();
+  const env = baseEnv(port);
+  const first = start({ ...env, DRAIN_SECONDS: "0" });
+  try {
+    await waitHealthy(port, first);
+    // The first JWKS request creates the signing key, encrypted with this secret.
+    assert.equal((await get(port, "/api/auth/jwks")).status, 200);
+  } finally {
+    first.child.kill("SIGTERM");
+    await withTimeout(first.exited, 15_000, "first server exit");
+  }
+
+  const second = start({ ...env, BETTER_AUTH_SECRET: randomBytes(32).toString("base64") });
+  const { code } = await withTimeout(second.exited, 60_000, "exit on a mismatched secret");
+  assert.equal(code, 1);
+  const errors = second.output.stderr.split("\n").filter((line) => line.includes('"config_error"'));
+  assert.equal(errors.length, 1, second.output.stderr);
+  const entry = JSON.parse(errors[0]);
+  assert.equal(entry.variable, "BETTER_AUTH_SECRET");
+  assert.match(entry.message, /cannot decrypt the JWT signing key/);
+});

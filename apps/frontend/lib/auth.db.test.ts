@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createAuth } from "./auth";
 import { migrateAuthSchema } from "./auth-migrations";
-import { loadConfig } from "./config";
+import { ConfigError, loadConfig } from "./config";
+import { checkSigningKeysReadable } from "./signing-keys";
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 if (!adminUrl) {
@@ -76,7 +77,8 @@ describe("migrateAuthSchema", () => {
 
 describe("JWTs for the backend", () => {
   it("signs EdDSA tokens with the configured issuer and audience, verifiable with /api/auth/jwks", async () => {
-    const auth = createAuth(configFor(pool.options.connectionString as string), pool);
+    const config = configFor(pool.options.connectionString as string);
+    const auth = createAuth(config, pool);
     await migrateAuthSchema(auth, pool);
 
     const signUp = await auth.handler(
@@ -116,5 +118,12 @@ describe("JWTs for the backend", () => {
     // Without a session there is no token.
     const anonymous = await auth.handler(new Request(`${BASE_URL}/api/auth/token`));
     expect(anonymous.status).toBe(401);
+
+    // The start-up check: the secret in use opens the stored signing key, another one does not.
+    await checkSigningKeysReadable(pool, config.betterAuthSecret);
+    const mismatch = await checkSigningKeysReadable(pool, randomBytes(32).toString("base64")).catch((e) => e);
+    expect(mismatch).toBeInstanceOf(ConfigError);
+    expect(mismatch.variable).toBe("BETTER_AUTH_SECRET");
+    expect(mismatch.message).toContain(`signing key "${header.kid}"`);
   });
 });

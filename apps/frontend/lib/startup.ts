@@ -1,14 +1,16 @@
 /**
  * What the server does once at start, before it answers requests (called from
- * instrumentation.ts): validate the configuration, then bring Better Auth's schema up to date.
+ * instrumentation.ts): validate the configuration, bring Better Auth's schema up to date, and
+ * check that BETTER_AUTH_SECRET still opens the stored JWT signing keys.
  * Any failure ends the process with one log line that says what to fix.
  */
 import { getAuth, getPool } from "./auth";
 import { migrateAuthSchema } from "./auth-migrations";
-import { ConfigError, loadConfig } from "./config";
+import { ConfigError, loadConfig, type AppConfig } from "./config";
 import { describeDbError, isTransientDbError } from "./db-errors";
 import { log } from "./log";
 import { publishDrainSeconds } from "./process-state";
+import { checkSigningKeysReadable } from "./signing-keys";
 
 // Postgres may come up after the frontend (same Helm release): wait up to a minute for it.
 const DB_WAIT_ATTEMPTS = 30;
@@ -20,21 +22,18 @@ function exitWith(event: string, message: string, fields: Record<string, unknown
 }
 
 export async function startUp(): Promise<void> {
-  let drainSeconds: number;
+  let config: AppConfig;
   try {
-    drainSeconds = loadConfig().drainSeconds;
+    config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      exitWith("config_error", `configuration error: ${error.message}`, { variable: error.variable });
-    }
-    throw error;
+    configError(error);
   }
-  publishDrainSeconds(drainSeconds);
+  publishDrainSeconds(config.drainSeconds);
 
   for (let attempt = 1; ; attempt++) {
     try {
       await migrateAuthSchema(getAuth(), getPool());
-      return;
+      break;
     } catch (error) {
       const reason = describeDbError(error);
       if (!isTransientDbError(error)) {
@@ -50,4 +49,17 @@ export async function startUp(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, DB_WAIT_INTERVAL_MS));
     }
   }
+
+  try {
+    await checkSigningKeysReadable(getPool(), config.betterAuthSecret);
+  } catch (error) {
+    configError(error);
+  }
+}
+
+function configError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    exitWith("config_error", `configuration error: ${error.message}`, { variable: error.variable });
+  }
+  throw error;
 }
