@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Backend suite: the FastAPI app's pytest tests against a real PostgreSQL.
+# Backend suite: ruff, then the FastAPI app's pytest tests against a real PostgreSQL.
 # Installs uv (pip) and Debian's postgresql if missing, reproduces the locked
 # environment with `uv sync --frozen`, starts Postgres on a loopback port in a
 # temporary directory, runs pytest, and stops Postgres on exit.
@@ -31,7 +31,11 @@ uv sync --frozen --python "$(command -v python3)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 pg_start "$WORK/pg" "$PORT"
 export TEST_DATABASE_URL="$PG_URL"
+# tests/test_db_outage.py stops and restarts this Postgres.
+export TEST_PG_DIR="$WORK/pg" TEST_PG_PORT="$PORT"
 
 # Read-only-friendly: no .pyc files next to the sources.
 export PYTHONDONTWRITEBYTECODE=1
+uv run --frozen --no-sync ruff check --no-cache .
+uv run --frozen --no-sync ruff format --no-cache --check .
 uv run --frozen --no-sync python -m pytest -p no:cacheprovider "$@"

@@ -38,7 +38,10 @@ class DrainingServer(uvicorn.Server):
         # after shutdown, which would end the process with "killed by SIGTERM"
         # instead of exit status 0.
         if self._drain_timer is None:
-            log.info("signal received: draining", extra={"signal": signal.Signals(sig).name, "drain_seconds": self._drain_seconds})
+            log.info(
+                "signal received: draining",
+                extra={"signal": signal.Signals(sig).name, "drain_seconds": self._drain_seconds},
+            )
             self._app.state.draining = True
             self._drain_timer = threading.Timer(self._drain_seconds, self._stop)
             self._drain_timer.daemon = True
@@ -68,13 +71,17 @@ def main() -> int:
     app = create_app(settings)
     config = uvicorn.Config(
         app,
-        host="0.0.0.0",
+        host="0.0.0.0",  # noqa: S104 - the contract: listen on all interfaces of the pod
         port=settings.port,
         log_config=None,
         access_log=False,
         proxy_headers=False,
         server_header=False,
         lifespan="on",
+        # Every request is bounded (the slowest, a chat turn, by CHAT_TIMEOUT_SECONDS), so
+        # in-flight work finishes within this; the pod's terminationGracePeriodSeconds must
+        # exceed DRAIN_SECONDS plus this.
+        timeout_graceful_shutdown=settings.chat_timeout_seconds + 5,
     )
     server = DrainingServer(config, app, settings.drain_seconds)
     server.run()

@@ -20,6 +20,10 @@ from app.migrate import head_revision
 
 log = logging.getLogger(__name__)
 
+# Far above any valid request (a task or a chat message is a few KiB of JSON),
+# low enough that oversized bodies are refused before they are read into memory.
+MAX_BODY_BYTES = 256 * 1024
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
@@ -44,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 metrics.watch_engine(None)
                 await engine.dispose()
 
-    app = FastAPI(title="TaskFlow API", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="TaskFlow API", version="0.1.0", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.migration_head = head_revision()

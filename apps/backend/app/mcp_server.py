@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-from mcp.server.lowlevel import Server
 from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.types import (
     CallToolRequestParams,
@@ -22,11 +22,10 @@ from mcp.types import (
     Tool,
 )
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from app.assistant.tools import TOOLS, run_tool
-from app.core.security import AuthError, AuthUnavailable, bearer_token
+from app.core.security import bearer_token
 
 # Where the authenticated user's id travels from the HTTP layer to the tool handler.
 USER_SCOPE_KEY = "taskflow.user_id"
@@ -60,26 +59,16 @@ async def _call_tool(ctx: ServerRequestContext, params: CallToolRequestParams) -
 
 
 class McpEndpoint:
-    """ASGI endpoint for /mcp: authenticate, then hand the request to the MCP session manager."""
+    """ASGI endpoint for /mcp: authenticate, then hand the request to the MCP session manager.
+
+    AuthError / AuthUnavailable propagate to the app's handlers (401 / 503), as for REST routes.
+    """
 
     def __init__(self, manager: StreamableHTTPSessionManager) -> None:
         self.manager = manager
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        try:
-            token = bearer_token(request.headers.get("authorization"))
-            principal = await request.app.state.verifier.verify(token)
-        except AuthError as error:
-            response = JSONResponse(
-                {"detail": str(error)}, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-            )
-            await response(scope, receive, send)
-            return
-        except AuthUnavailable as error:
-            await JSONResponse({"detail": f"authentication is unavailable: {error}"}, status_code=503)(
-                scope, receive, send
-            )
-            return
+        principal = await request.app.state.verifier.verify(bearer_token(request.headers.get("authorization")))
         scope[USER_SCOPE_KEY] = principal.user_id
         await self.manager.handle_request(scope, receive, send)

@@ -14,10 +14,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.config import ConfigError, load_database_settings
 from app.core.logging import configure_logging
+from app.db import DATABASE_UNAVAILABLE
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -61,7 +63,15 @@ def main() -> int:
         return 2
     configure_logging("info")
     log.info("migrating database", extra={"target": head_revision()})
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except DATABASE_UNAVAILABLE as error:
+        url = make_url(settings.database_url)
+        log.error(
+            "migration failed: cannot reach the database; check DATABASE_URL and that Postgres is up",
+            extra={"host": url.host, "port": url.port, "database": url.database, "error": str(error) or repr(error)},
+        )
+        return 1
     log.info("database is at head", extra={"revision": head_revision()})
     return 0
 

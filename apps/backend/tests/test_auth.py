@@ -12,7 +12,8 @@ import jwt
 import pytest
 
 from app.core.security import AuthError, AuthUnavailable, JwksCache, TokenVerifier
-from tests.servers import JwksServer, SigningKey
+from tests.conftest import make_settings
+from tests.servers import FakeLLM, JwksServer, RunningApp, SigningKey
 
 
 def tasks_url(user_id: str) -> str:
@@ -182,3 +183,18 @@ def test_unusable_jwks_entries_are_ignored(document: object) -> None:
     from app.core.security import _ed25519_keys
 
     assert _ed25519_keys(document) == {}
+
+
+def test_jwks_down_at_first_use_is_503_over_http(
+    database_url: str, jwks: JwksServer, llm: FakeLLM, user_id: str
+) -> None:
+    jwks.failing = True
+    app = RunningApp(make_settings(database_url, jwks, llm)).start()
+    try:
+        response = httpx.get(f"{app.url}/api/{user_id}/tasks", headers=jwks.auth(user_id), timeout=30)
+    finally:
+        app.stop()
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith(
+        f"authentication is unavailable: cannot fetch signing keys from {jwks.url}"
+    )

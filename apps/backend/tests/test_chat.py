@@ -27,14 +27,18 @@ def chat(api: httpx.Client, user_id: str, auth: dict[str, str], message: str, co
 
 
 def messages_of(database_url: str, conversation_id: int) -> list[tuple[str, str]]:
-    rows = sql(database_url, "SELECT role, content FROM messages WHERE conversation_id = $1 ORDER BY id", conversation_id)
+    rows = sql(
+        database_url, "SELECT role, content FROM messages WHERE conversation_id = $1 ORDER BY id", conversation_id
+    )
     return [(row["role"], row["content"]) for row in rows]
 
 
 def test_tool_loop_runs_real_tools(
     api: httpx.Client, user_id: str, auth: dict[str, str], llm: FakeLLM, database_url: str
 ) -> None:
-    llm.reply_tool_calls(("add_task", {"title": "Buy milk"}), ("add_task", {"title": "Call mum", "description": "Sunday"}))
+    llm.reply_tool_calls(
+        ("add_task", {"title": "Buy milk"}), ("add_task", {"title": "Call mum", "description": "Sunday"})
+    )
     llm.reply_tool_calls(("list_tasks", {"status": "pending"}))
     llm.reply_text("Added 'Buy milk' and 'Call mum'. You have 2 pending tasks.")
 
@@ -51,9 +55,13 @@ def test_tool_loop_runs_real_tools(
     assert [(t["title"], t["description"]) for t in tasks] == [("Buy milk", None), ("Call mum", "Sunday")]
 
     # The model was offered the five tools and saw the tool results.
-    first, second, third = llm.requests
+    first, _, third = llm.requests
     assert {t["function"]["name"] for t in first["tools"]} == {
-        "add_task", "list_tasks", "complete_task", "delete_task", "update_task"
+        "add_task",
+        "list_tasks",
+        "complete_task",
+        "delete_task",
+        "update_task",
     }
     assert first["model"] == "fake-model"
     assert llm.authorization[0] == "Bearer sk-test-not-a-real-key"
@@ -135,9 +143,7 @@ def test_llm_failure_is_502_and_keeps_only_the_users_message(
     assert response.status_code == 502
     detail = response.json()["detail"]
     assert "HTTP 500: model overloaded" in detail and "your message was saved" in detail
-    conversation = sql(
-        database_url, "SELECT id FROM conversations WHERE user_id = $1", user_id
-    )[0]["id"]
+    conversation = sql(database_url, "SELECT id FROM conversations WHERE user_id = $1", user_id)[0]["id"]
     assert messages_of(database_url, conversation) == [("user", "add a task please")]
     # The tool call of the failed turn was rolled back with it.
     assert api.get(f"/api/{user_id}/tasks", headers=auth).json() == []

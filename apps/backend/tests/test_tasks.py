@@ -60,6 +60,15 @@ def test_complete_and_reopen(api: httpx.Client, user_id: str, auth: dict[str, st
     assert api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", headers=auth).json()["completed"] is True
     reopened = api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", json={"completed": False}, headers=auth)
     assert reopened.json()["completed"] is False
+    # What browsers' fetch wrappers send: an empty JSON body, or `{}`.
+    for extra in (
+        {"content": b"", "headers": {**auth, "content-type": "application/json"}},
+        {"json": {}, "headers": auth},
+    ):
+        api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", json={"completed": False}, headers=auth)
+        response = api.patch(f"/api/{user_id}/tasks/{task['id']}/complete", **extra)
+        assert response.status_code == 200, response.text
+        assert response.json()["completed"] is True
 
 
 def test_status_filter(api: httpx.Client, user_id: str, auth: dict[str, str]) -> None:
@@ -94,6 +103,13 @@ def test_invalid_json_is_422_naming_the_problem(api: httpx.Client, user_id: str,
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_oversized_body_is_refused(api: httpx.Client, user_id: str, auth: dict[str, str]) -> None:
+    huge = {"title": "x", "description": "d" * (300 * 1024)}
+    response = api.post(f"/api/{user_id}/tasks", json=huge, headers=auth)
+    assert response.status_code == 413
+    assert api.get(f"/api/{user_id}/tasks", headers=auth).json() == []
 
 
 def test_title_required_nonempty_and_bounded(api: httpx.Client, user_id: str, auth: dict[str, str]) -> None:

@@ -132,7 +132,9 @@ async def _tool_loop(
             call_id, name, arguments = _parse_call(requested_call)
             result = await run_tool(session, user_id, name, arguments)
             log.info("tool call", extra={"tool": name, "ok": "error" not in result})
-            calls.append(ToolCallPublic(name=name, arguments=arguments if isinstance(arguments, dict) else {}, result=result))
+            calls.append(
+                ToolCallPublic(name=name, arguments=arguments if isinstance(arguments, dict) else {}, result=result)
+            )
             messages.append({"role": "tool", "tool_call_id": call_id, "content": json.dumps(result)})
     raise AssertionError("unreachable: the last round offers no tools")
 

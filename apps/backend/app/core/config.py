@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # What each variable must look like, quoted in the one-line startup error.
 EXPECTED = {
     "DATABASE_URL": "a URL like postgresql://user:password@host:5432/dbname (postgresql:// or postgresql+asyncpg://)",
-    "BETTER_AUTH_URL": "the frontend's base URL, like http://todo-frontend:3000 (JWKS is read from {BETTER_AUTH_URL}/api/auth/jwks)",
+    "BETTER_AUTH_URL": (
+        "the frontend's base URL, like http://todo-frontend:3000 (JWKS is read from {BETTER_AUTH_URL}/api/auth/jwks)"
+    ),
     "JWT_ISSUER": "a non-empty string equal to the `iss` claim the frontend signs (default taskflow)",
     "JWT_AUDIENCE": "a non-empty string equal to the `aud` claim the frontend signs (default taskflow-api)",
     "OPENAI_API_KEY": "an API key string, or unset to disable the assistant",
@@ -59,7 +61,10 @@ class DatabaseSettings(BaseSettings):
             raise ValueError("it names no host")
         if not parts.path.strip("/"):
             raise ValueError("it names no database")
-        return urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, parts.query, ""))
+        # libpq's (and node-postgres') `sslmode` is asyncpg's `ssl`, with the same values,
+        # so one URL works for the frontend and the backend.
+        query = urlencode([("ssl" if key == "sslmode" else key, value) for key, value in parse_qsl(parts.query)])
+        return urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, query, ""))
 
 
 class Settings(DatabaseSettings):

@@ -113,4 +113,10 @@ def _route_template(scope: Scope) -> str:
     # user ids and task ids in labels would grow without bound.
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    if isinstance(path, str):
+        return path
+    # Plain Starlette routes (/mcp) leave no "route" in the scope, only the matched
+    # endpoint; without path parameters, the path is the template.
+    if "endpoint" in scope and not scope.get("path_params"):
+        return str(scope["path"])
+    return "unmatched"

@@ -3,7 +3,7 @@
 Only EdDSA is accepted: no HS256 fallback with a shared secret, and a token
 must name its key (`kid`) - a key is never guessed ("first key" fallback).
 Keys are cached; an unknown `kid` triggers a refetch (key rotation), but at
-most once per REFRESH_MIN_INTERVAL so forged kids cannot hammer the frontend.
+most once per `refresh_min_interval` so forged kids cannot hammer the frontend.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class JwksCache:
         url: str,
         client: httpx.AsyncClient,
         *,
-        refresh_min_interval: float = 30.0,
+        refresh_min_interval: float = 10.0,
         max_age: float = 600.0,
     ) -> None:
         self.url = url
