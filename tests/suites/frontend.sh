@@ -146,8 +146,13 @@ if [[ $(id -u) -eq 0 ]]; then
 else
     (cd "$APP" && exec env -i PATH="$PATH" "${FRONTEND_ENV[@]}" node server.js) >"$WORK/frontend.log" 2>&1 &
 fi
-PIDS+=($!)
-wait_http "$FRONTEND_URL/api/health" frontend "$WORK/frontend.log" "${PIDS[-1]}"
+FRONTEND_PID=$!
+PIDS+=("$FRONTEND_PID")
+wait_http "$FRONTEND_URL/api/health" frontend "$WORK/frontend.log" "$FRONTEND_PID"
+if [[ $(id -u) -eq 0 ]]; then
+    grep -Eq '^Uid:[[:space:]]+65532[[:space:]]' "/proc/$FRONTEND_PID/status" \
+        || fail "the frontend (pid $FRONTEND_PID) is not running as UID 65532"
+fi
 curl --silent --fail "$FRONTEND_URL/api/auth/jwks" | grep -q '"alg":"EdDSA"' \
     || fail "$FRONTEND_URL/api/auth/jwks does not serve an EdDSA key"
 
