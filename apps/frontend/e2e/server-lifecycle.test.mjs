@@ -21,6 +21,8 @@ const DATABASE_URL = process.env.DATABASE_URL;
 if (!DATABASE_URL) throw new Error("set DATABASE_URL (tests/suites/frontend.sh starts Postgres)");
 
 const DRAIN_SECONDS = 2;
+// One secret for every server of this file: they share the database and its signing keys.
+const SECRET = randomBytes(32).toString("base64");
 
 async function freePort() {
   const server = net.createServer();
@@ -80,7 +82,7 @@ function baseEnv(port) {
   return {
     PORT: String(port),
     DATABASE_URL,
-    BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
+    BETTER_AUTH_SECRET: SECRET,
     BETTER_AUTH_URL: `http://127.0.0.1:${port}`,
     BACKEND_URL: "http://127.0.0.1:9",
     DRAIN_SECONDS: String(DRAIN_SECONDS),
