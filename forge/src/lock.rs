@@ -122,7 +122,12 @@ impl Lock {
     /// or the new lock, never a torn one.
     pub fn save_atomic(&self, path: &Path) -> io::Result<()> {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new().prefix(".forge.lock.").tempfile_in(dir)?;
+        // A committed project file: readable by everyone like the rest of the checkout
+        // (tempfile's default 0600 would turn up as a mode change in git).
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".forge.lock.")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .tempfile_in(dir)?;
         tmp.write_all(self.to_toml().as_bytes())?;
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
