@@ -68,6 +68,10 @@ start_controller_manager() {
   wait_for kube-controller-manager 60 curl_ok -k https://127.0.0.1:10257/healthz
 }
 
+start_pv_permissions() {
+  start_component pv-permissions "$LAB_ROOT/pv-permissions"
+}
+
 start_scheduler() {
   local kubeconfig=$LAB_DIR/kube-scheduler.kubeconfig
   start_component kube-scheduler "$K8S_BIN/kube-scheduler" \

@@ -37,7 +37,7 @@ CNI_CONF_DIR=$LAB_DIR/cni/net.d
 CNI_BIN_DIR=${FORGE_LAB_CNI_BIN_DIR:-/usr/lib/cni}
 
 # Components in start order; `down` stops them in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager pv-permissions kube-scheduler containerd kubelet kube-proxy kube-router)
 
 log() { echo "lab: $*" >&2; }
 die() { echo "lab: error: $*" >&2; exit 1; }
