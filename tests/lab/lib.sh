@@ -10,7 +10,7 @@ TOOLS=$REPO_ROOT/tests/tools
 
 LAB_DIR=${FORGE_LAB_DIR:-/var/lib/forge-lab}
 NODE_NAME=forge-lab
-# The node address lives on a dummy interface the lab creates: cluster traffic never needs
+# The node address lives on an interface the lab creates (net.sh): cluster traffic never needs
 # (or reaches) the machine's real interfaces.
 NODE_IFACE=forgelab0
 NODE_IP=${FORGE_LAB_NODE_IP:-10.243.0.1}

@@ -2,10 +2,13 @@
 # forwarding sysctls and the lab's own iptables chains. Sourced by `up` and `down`.
 
 net_up() {
+  # A veth pair rather than a dummy interface: some kernels (this project's CI) lack
+  # CONFIG_DUMMY, all container hosts have veth. The peer end only keeps the carrier up.
   if ! ip link show "$NODE_IFACE" >/dev/null 2>&1; then
-    ip link add "$NODE_IFACE" type dummy
+    ip link add "$NODE_IFACE" type veth peer name "$NODE_IFACE-peer"
   fi
   ip addr replace "$NODE_IP/32" dev "$NODE_IFACE"
+  ip link set "$NODE_IFACE-peer" up
   ip link set "$NODE_IFACE" up
 
   # Pods reach each other and the node through a bridge. br_netfilter makes bridged traffic
