@@ -107,6 +107,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
   netns_mounts_under_state_dir = true
+  # Sandboxes ask for oom_score_adj -998; lowering it needs CAP_SYS_RESOURCE, which root in
+  # some VMs and containers (this project's CI) lacks. Clamp to containerd's own value.
+  restrict_oom_score_adj = true
   enable_tls_streaming = false
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"

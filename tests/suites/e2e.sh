@@ -43,6 +43,8 @@ source "$REPO_ROOT/tests/lab/images.sh"
 FORGE=$(forge_binary)
 export FORGE
 
+bash "$REPO_ROOT/tests/e2e/lab-faults.sh"
+
 started=$SECONDS
 "$REPO_ROOT/tests/lab/up" >"$E2E_WORK/up.env"
 printf '%-44s %s\n' "lab up (fresh state dir, tools cached)" "$((SECONDS - started))s" >>"$FIGURES"
