@@ -55,13 +55,15 @@ kc -n "$a" rollout status deployment/web --timeout=90s >&2
 node_port=$(kc -n "$a" get service web -o jsonpath='{.spec.ports[0].nodePort}')
 node_ip=$(kc get node -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')
 for host in 127.0.0.1 "$node_ip"; do
-  body=$(curl -fsS --max-time 5 "http://$host:$node_port/") || fail "NodePort $host:$node_port did not answer"
+  # kube-proxy writes the rules within a second or two of the endpoints becoming ready.
+  wait_until 20 "NodePort $host:$node_port answering" curl -fsS --max-time 2 "http://$host:$node_port/"
+  body=$(curl -fsS --max-time 5 "http://$host:$node_port/")
   [[ $body == "probe web-"* ]] || fail "NodePort $host:$node_port answered '$body'"
 done
 note "NodePort $node_port answers on 127.0.0.1 and $node_ip"
 
 step "Service DNS name reachable from another namespace before any policy"
-run_probe "$b" before-policy get "http://web.$a.svc.cluster.local:8080/" >/dev/null \
+run_probe "$b" before-policy get "http://web.$a.svc.cluster.local:8080/" 20 >/dev/null \
   || fail "web.$a could not be reached from $b without any NetworkPolicy"
 
 step "NetworkPolicy: only pods of $a may reach web"
@@ -76,10 +78,10 @@ spec:
   - from: [{podSelector: {}}]
 YAML
 sleep 3   # kube-router applies policies on its informer events, within a second or two
-if out=$(run_probe "$b" blocked get "http://web.$a.svc.cluster.local:8080/" 3); then
+if out=$(run_probe "$b" blocked get "http://web.$a.svc.cluster.local:8080/" 6); then
   fail "a pod in $b still reached web in $a through the NetworkPolicy: $out"
 fi
-run_probe "$a" allowed get "http://web.$a.svc.cluster.local:8080/" >/dev/null \
+run_probe "$a" allowed get "http://web.$a.svc.cluster.local:8080/" 20 >/dev/null \
   || fail "a pod in $a could not reach web in $a although the policy allows it"
 note "blocked from $b, allowed from $a"
 

@@ -26,7 +26,7 @@ run_probe() {
     [[ $phase == Succeeded || $phase == Failed ]] && break
     sleep 1
   done
-  kc -n "$ns" logs "$name" 2>/dev/null || true
+  kc -n "$ns" logs "$name" || fail "no logs of probe pod $ns/$name"
   kc -n "$ns" delete pod "$name" --wait=false >/dev/null
   case $phase in
     Succeeded) return 0 ;;

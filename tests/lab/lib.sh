@@ -120,5 +120,4 @@ resolve_binaries() {
 # quick) even when a build never finished. Missing ones stay empty.
 resolve_cached_binaries() {
   K8S_BIN=$("$TOOLS/kubernetes.sh" --cached 2>/dev/null) || K8S_BIN=
-  KUBE_ROUTER=$("$TOOLS/kube-router.sh" --cached 2>/dev/null) || KUBE_ROUTER=
 }

@@ -51,15 +51,33 @@ CNI
   iptables -w -C FORWARD -j "$FORWARD_CHAIN" 2>/dev/null || iptables -w -A FORWARD -j "$FORWARD_CHAIN"
 }
 
-# net_down: removes what net_up and the CNI bridge plugin created. Idempotent.
+# Chains the lab's components create besides kube-proxy's own (removed by
+# `kube-proxy --cleanup`): the kubelet's, kube-router's firewall, and the lab's.
+LAB_CHAINS='KUBE-FIREWALL|KUBE-KUBELET-CANARY|KUBE-PROXY-CANARY|KUBE-IPTABLES-HINT|KUBE-ROUTER-[A-Z]+|KUBE-POD-FW-[A-Z0-9]+|KUBE-NWPLCY-[A-Z0-9]+|FORGE-LAB-[A-Z]+'
+
+# remove_lab_chains: in every table, empties the matching chains, deletes the rules of
+# other chains that jump to them, then deletes them. Rules are taken from iptables-save,
+# whose quoting the shell reads back as written.
+remove_lab_chains() {
+  local table chain rule
+  for table in filter nat mangle raw; do
+    local chains=()
+    mapfile -t chains < <(iptables-save -t "$table" | sed -nE "s/^:($LAB_CHAINS) .*/\1/p")
+    ((${#chains[@]})) || continue
+    for chain in "${chains[@]}"; do iptables -w -t "$table" -F "$chain"; done
+    while IFS= read -r rule; do
+      eval "iptables -w -t $table -D ${rule#-A }"
+    done < <(iptables-save -t "$table" | grep -E -- "^-A .* -j ($LAB_CHAINS)( |\$)")
+    for chain in "${chains[@]}"; do iptables -w -t "$table" -X "$chain"; done
+  done
+}
+
+# net_down: removes what net_up, the CNI bridge plugin, the kubelet and kube-router created
+# on the host network. Idempotent.
 net_down() {
-  if iptables -w -C FORWARD -j "$FORWARD_CHAIN" 2>/dev/null; then
-    iptables -w -D FORWARD -j "$FORWARD_CHAIN"
-  fi
-  if iptables -w -L "$FORWARD_CHAIN" -n >/dev/null 2>&1; then
-    iptables -w -F "$FORWARD_CHAIN"
-    iptables -w -X "$FORWARD_CHAIN"
-  fi
+  remove_lab_chains
+  # kube-router's ipsets, now that no rule refers to them.
+  ipset list -n 2>/dev/null | grep -E '^(KUBE-(SRC|DST)-|kube-router-)' | xargs -r -n1 ipset destroy 2>/dev/null || true
   ip link del "$BRIDGE" 2>/dev/null || true
   ip link del "$NODE_IFACE" 2>/dev/null || true
   # Leases of pods that no longer exist; a fresh start allocates anew.

@@ -3,7 +3,6 @@
 # The binary is static: recipes/lab/coredns.toml puts it into an image built by forge.
 # Env: COREDNS_VERSION (default 1.12.4, the line Kubernetes 1.34 ships), FORGE_TOOLS_CACHE.
 set -euo pipefail
-[[ ${1:-} != --cached ]] || export GO_INSTALL_CACHED_ONLY=1   # report a cached build only
 source "$(dirname "${BASH_SOURCE[0]}")/go-install.sh"
 version=${COREDNS_VERSION:-1.12.4}
 go_install_tool coredns "$version" github.com/coredns/coredns \

@@ -2,7 +2,6 @@
 # (no replace directives). Defines go_install_tool; see its comment.
 
 # go_install_tool NAME VERSION PACKAGE [LDFLAGS]
-# With GO_INSTALL_CACHED_ONLY=1 only reports an already cached build (returns 1 otherwise).
 # Builds PACKAGE@vVERSION statically into ${FORGE_TOOLS_CACHE}/NAME-vVERSION/ once, and prints
 # the absolute path of the binary (named after the package's last element). Logs to stderr.
 go_install_tool() {
@@ -14,7 +13,6 @@ go_install_tool() {
     echo "$dest/$binary"
     return 0
   fi
-  [[ ${GO_INSTALL_CACHED_ONLY:-0} != 1 ]] || return 1
   command -v go >/dev/null || {
     echo "$name: go is not installed; install Go >= 1.24 (https://go.dev/dl) and retry" >&2
     return 1

@@ -5,7 +5,6 @@
 # and kernels built without CONFIG_NFT_QUEUE (like this project's CI machines) reject it.
 # Env: KUBE_ROUTER_VERSION (default 2.1.0), FORGE_TOOLS_CACHE.
 set -euo pipefail
-[[ ${1:-} != --cached ]] || export GO_INSTALL_CACHED_ONLY=1   # report a cached build only
 source "$(dirname "${BASH_SOURCE[0]}")/go-install.sh"
 version=${KUBE_ROUTER_VERSION:-2.1.0}
 go_install_tool kube-router "$version" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \

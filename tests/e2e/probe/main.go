@@ -4,7 +4,7 @@
 // NetworkPolicies from inside pods.
 //
 //	probe serve ADDR           answer every HTTP request with "probe <hostname>"
-//	probe get URL [SECONDS]    GET URL; exit 0 on status 200 (default timeout 5s)
+//	probe get URL [SECONDS]    GET URL until it answers 200, for up to SECONDS (default 5)
 //	probe lookup NAME          print NAME's addresses; exit 1 if it does not resolve
 //	probe write FILE TEXT      write TEXT to FILE (atomically)
 //	probe cat FILE             print FILE
@@ -68,18 +68,35 @@ func serve(addr string) {
 	}
 }
 
-func get(url string, timeout time.Duration) {
-	client := http.Client{Timeout: timeout}
+// get retries until the deadline: a NetworkPolicy firewall learns a new pod's address a
+// moment after the pod starts, so a first attempt may legitimately be refused.
+func get(url string, within time.Duration) {
+	client := http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(within)
+	for {
+		err := getOnce(&client, url)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			fail("get %s: %v", url, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func getOnce(client *http.Client, url string) error {
 	resp, err := client.Get(url)
 	if err != nil {
-		fail("get %s: %v", url, err)
+		return err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Printf("%d %s", resp.StatusCode, body)
 	if resp.StatusCode != http.StatusOK {
-		fail("get %s: status %d", url, resp.StatusCode)
+		return fmt.Errorf("status %d", resp.StatusCode)
 	}
+	fmt.Printf("%d %s", resp.StatusCode, body)
+	return nil
 }
 
 func lookup(name string) {
