@@ -45,3 +45,20 @@ wait_until() {
     sleep 1
   done
 }
+
+# The TaskFlow release the app steps (20 and up) install and exercise.
+RELEASE=todo-local
+APP_NS=todo-e2e
+CHART=$REPO_ROOT/charts/todo-app
+FRONTEND_NODEPORT=30080   # charts/todo-app/values-dev.yaml
+FRONTEND_URL=http://127.0.0.1:$FRONTEND_NODEPORT
+VALUES=$E2E_WORK/values-dev.yaml   # the pinned copy step 20 writes
+helm_app() { "$HELM" --kubeconfig "$KUBECONFIG" --namespace "$APP_NS" "$@"; }
+
+# release_ready: every Deployment and StatefulSet of the release fully rolled out.
+release_ready() {
+  local kind
+  for kind in deployment statefulset; do
+    kc -n "$APP_NS" rollout status "$kind" -l "app.kubernetes.io/instance=$RELEASE" --timeout=5s >/dev/null 2>&1 || return 1
+  done
+}

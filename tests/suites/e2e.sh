@@ -8,6 +8,10 @@
 # The steps get: KUBECTL, KUBECONFIG, FORGE_LAB_DIR, REPO_ROOT, E2E_WORK (scratch dir),
 # FIGURES (file of measured figures, printed at the end), PROBE_IMAGE, FORGE.
 # E2E_ONLY=10-cluster (a step's name without .sh) runs just that step.
+# Steps 10-19 test the lab itself; steps 20 and up install and exercise the TaskFlow chart
+# and need charts/todo-app, the app recipes, forge load/pin and helm (tests/tools/helm.sh).
+# If those are missing the suite fails, naming them; E2E_CLUSTER_ONLY=1 runs the lab steps
+# only and says the app steps were not run.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -58,9 +62,33 @@ stage_binary "$("$REPO_ROOT/tests/tools/probe.sh")" probe
 PROBE_IMAGE=$("$REPO_ROOT/tests/lab/load" "$REPO_ROOT/out/probe.tar")
 export PROBE_IMAGE
 
+# What the app steps need from the rest of the project; empty when all is there.
+missing_for_app_steps() {
+  local missing=() recipe
+  [[ -f $REPO_ROOT/charts/todo-app/Chart.yaml ]] || missing+=("charts/todo-app")
+  for recipe in backend frontend postgres; do
+    [[ -f $REPO_ROOT/recipes/$recipe.toml ]] || missing+=("recipes/$recipe.toml")
+  done
+  [[ -x $REPO_ROOT/tests/tools/helm.sh ]] || missing+=("tests/tools/helm.sh")
+  echo "${missing[*]}"
+}
+
 for step in "$REPO_ROOT"/tests/e2e/[0-9][0-9]-*.sh; do
   name=$(basename "$step" .sh)
   [[ -z ${E2E_ONLY:-} || $E2E_ONLY == "$name" ]] || continue
+  if [[ $name > 2 && -z ${HELM:-} ]]; then
+    missing=$(missing_for_app_steps)
+    if [[ -n $missing ]]; then
+      if [[ ${E2E_CLUSTER_ONLY:-0} == 1 ]]; then
+        echo "e2e: app steps (20 and up) NOT RUN: E2E_CLUSTER_ONLY=1 (missing: $missing)" >&2
+        break
+      fi
+      echo "e2e: the app steps need: $missing (or set E2E_CLUSTER_ONLY=1 to run the lab steps only)" >&2
+      exit 1
+    fi
+    HELM=$("$REPO_ROOT/tests/tools/helm.sh")
+    export HELM
+  fi
   echo "e2e: ==== $name" >&2
   step_started=$SECONDS
   bash "$step"
