@@ -131,22 +131,28 @@ TOML
   wait_for containerd 60 ctr_lab version
 }
 
+# has_image REF: whether containerd's k8s.io namespace holds REF. (The listing is read in
+# full first: `ctr ... | grep -q` under pipefail fails whenever grep exits before ctr.)
+has_image() {
+  local images
+  images=$(ctr_lab images ls -q) && grep -qxF "$1" <<<"$images"
+}
+
 # import_image TAR REF: loads a docker-archive into containerd's k8s.io namespace, which is
 # where the kubelet (through CRI) looks; skipped when that exact reference is present.
 import_image() {
   local tar=$1 ref=$2
-  if ctr_lab images ls -q | grep -qxF "$ref"; then
+  if has_image "$ref"; then
     return 0
   fi
   log "importing $ref into containerd (k8s.io namespace)"
   ctr_lab images import "$tar" >&2 \
     || die "importing $tar into containerd failed; see $LOGS/containerd.log"
-  ctr_lab images ls -q | grep -qxF "$ref" || die "$tar did not provide $ref after import"
+  has_image "$ref" || die "$tar did not provide $ref after import"
 }
 
 node_ready() {
-  kubectl_lab get node "$NODE_NAME" \
-    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True
+  [[ $(kubectl_lab get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]
 }
 
 start_kubelet() {

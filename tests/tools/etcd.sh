@@ -58,7 +58,7 @@ nice -n 10 go build -trimpath \
   -o "$work/etcd" . >&2
 log "built in $((SECONDS - start))s"
 
-"$work/etcd" --version | grep -q "etcd Version: $version" \
+[[ $("$work/etcd" --version) == *"etcd Version: $version"* ]] \
   || { log "built etcd does not report version $version"; exit 1; }
 
 mkdir -p "$dest.tmp"

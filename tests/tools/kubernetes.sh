@@ -75,7 +75,7 @@ nice -n 10 go build -trimpath -ldflags "$ldflags" -o "$work/bin/" \
   $(printf './cmd/%s ' "${binaries[@]}") >&2
 log "built in $((SECONDS - start))s"
 
-"$work/bin/kubectl" version --client 2>/dev/null | grep -q "v$version" \
+[[ $("$work/bin/kubectl" version --client 2>/dev/null) == *"v$version"* ]] \
   || { log "built kubectl does not report v$version; version ldflags did not apply"; exit 1; }
 
 mkdir -p "$cache"
