@@ -85,6 +85,28 @@ run_probe "$a" allowed get "http://web.$a.svc.cluster.local:8080/" 20 >/dev/null
   || fail "a pod in $a could not reach web in $a although the policy allows it"
 note "blocked from $b, allowed from $a"
 
+step "NetworkPolicy egress: DNS (port 53, to kube-dns) only"
+kc -n "$a" apply -f - >/dev/null <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: dns-only}
+spec:
+  podSelector: {matchLabels: {role: dns-only}}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
+YAML
+sleep 3
+PROBE_LABELS=role=dns-only run_probe "$a" dns-only-lookup lookup "web.$a.svc.cluster.local" >/dev/null \
+  || fail "DNS failed for a pod whose egress policy allows DNS"
+if out=$(PROBE_LABELS=role=dns-only run_probe "$a" dns-only-get get "http://web.$a.svc.cluster.local:8080/" 6); then
+  fail "a pod whose egress policy allows only DNS reached web: $out"
+fi
+note "DNS allowed, HTTP blocked by the egress policy"
+
 step "PersistentVolumeClaim binds through the default StorageClass and keeps data"
 kc -n "$a" apply -f - >/dev/null <<'YAML'
 apiVersion: v1

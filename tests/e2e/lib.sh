@@ -14,12 +14,12 @@ figure() {
 }
 
 # run_probe NAMESPACE NAME ARGS...: runs `probe ARGS` once in a pod, prints its output and
-# returns 0 if it succeeded. The pod is removed afterwards.
+# returns 0 if it succeeded. The pod is removed afterwards. PROBE_LABELS=k=v,... adds labels.
 run_probe() {
   local ns=$1 name=$2 phase i
   shift 2
   kc -n "$ns" run "$name" --image="$PROBE_IMAGE" --image-pull-policy=Never --restart=Never \
-    --labels=app.kubernetes.io/part-of=forge-e2e --command -- /probe "$@" >/dev/null
+    --labels="app.kubernetes.io/part-of=forge-e2e${PROBE_LABELS:+,$PROBE_LABELS}" --command -- /probe "$@" >/dev/null
   phase=
   for ((i = 0; i < 90; i++)); do
     phase=$(kc -n "$ns" get pod "$name" -o jsonpath='{.status.phase}')
