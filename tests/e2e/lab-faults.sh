@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault handling of tests/lab, run by tests/suites/e2e.sh before the real `up`:
 # a missing prerequisite is named with the way to get it; a component that cannot start
-# (etcd, its port taken) shows its log tail; and the failed `up` leaves nothing behind.
+# (etcd, its port taken) shows its log tail; the failed `up` leaves nothing behind; and
+# `down` with nothing to stop succeeds without creating anything.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lab=$REPO_ROOT/tests/lab
@@ -35,3 +36,8 @@ iptables -w -n -L FORGE-LAB-FORWARD >/dev/null 2>&1 && leftovers+=" chain FORGE-
 pgrep -f "$FORGE_LAB_DIR" >/dev/null && leftovers+=" processes: $(pgrep -af "$FORGE_LAB_DIR");"
 [[ -z $leftovers ]] || fail "the failed up left behind:$leftovers"
 note "failed up reported etcd's log tail and cleaned up"
+
+step "down with nothing to stop succeeds and creates nothing"
+empty=$E2E_WORK/no-lab
+FORGE_LAB_DIR=$empty "$lab/down" 2>/dev/null || fail "down failed when no lab was ever started"
+[[ ! -e $empty ]] || fail "down created $empty"
