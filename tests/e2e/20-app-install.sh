@@ -18,7 +18,9 @@ done
 
 step "helm install $RELEASE (values-dev, pinned)"
 started=$SECONDS
-helm_app install "$RELEASE" "$CHART" -f "$VALUES" --create-namespace --wait --timeout 10m >&2
+# The browser and curl reach the frontend at FRONTEND_URL; Better Auth checks that origin.
+helm_app install "$RELEASE" "$CHART" -f "$VALUES" --set frontend.publicUrl="$FRONTEND_URL" \
+  --create-namespace --wait --timeout 10m >&2
 wait_until 300 "release pods Ready" release_ready
 figure "install -> all pods Ready" "$((SECONDS - started))s"
 kc -n "$APP_NS" get pods -o wide >&2
