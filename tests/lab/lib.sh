@@ -36,6 +36,13 @@ CONTAINERD_SOCK=$LAB_DIR/containerd/containerd.sock
 CNI_CONF_DIR=$LAB_DIR/cni/net.d
 CNI_BIN_DIR=${FORGE_LAB_CNI_BIN_DIR:-/usr/lib/cni}
 
+# The host-wide pieces (interfaces, iptables chains, cgroup root, ports) exist once per
+# machine, so one lab runs at a time; this file names the state dir of the one that does.
+OWNER_FILE=/run/forge-lab.owner
+
+# lab_owner: the state dir of the lab holding the host-wide pieces, if any.
+lab_owner() { cat "$OWNER_FILE" 2>/dev/null || true; }
+
 # Components in start order; `down` stops them in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager pv-permissions kube-scheduler containerd kubelet kube-proxy kube-router)
 
