@@ -138,16 +138,23 @@ has_image() {
   images=$(ctr_lab images ls -q) && grep -qxF "$1" <<<"$images"
 }
 
-# import_image TAR REF: loads a docker-archive into containerd's k8s.io namespace, which is
-# where the kubelet (through CRI) looks; skipped when that exact reference is present.
+# import_image TAR REF: loads forge's out/<name>.tar into containerd's k8s.io namespace, which
+# is where the kubelet (through CRI) looks; skipped when REF is already there. forge's tar is
+# a docker-archive and an OCI layout at once; ctr reads the OCI index, so the image keeps
+# forge's manifest digest and gets two names: REPO@sha256:... (what digest-pinned pods ask
+# for) and REF (the docker-archive's tag, what the lab's manifests use).
 import_image() {
-  local tar=$1 ref=$2
+  local tar=$1 ref=$2 repository=${2%:*} digest
   if has_image "$ref"; then
     return 0
   fi
   log "importing $ref into containerd (k8s.io namespace)"
-  ctr_lab images import "$tar" >&2 \
+  digest=$(tar -xOf "$tar" index.json | jq -er '.manifests[0].digest') \
+    || die "$tar has no OCI index.json; rebuild it with forge build"
+  ctr_lab images import --base-name "$repository" --digests "$tar" >&2 \
     || die "importing $tar into containerd failed; see $LOGS/containerd.log"
+  ctr_lab images tag --force "$repository@$digest" "$ref" >/dev/null \
+    || die "could not name the imported $repository@$digest as $ref"
   has_image "$ref" || die "$tar did not provide $ref after import"
 }
 
