@@ -48,6 +48,9 @@ pub fn get(url: &str, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
                 return Err(err(format!("HTTP {}", response.status())));
             }
             Ok(response) => last = format!("HTTP {}", response.status()),
+            // Nothing listens (or the name does not resolve): retrying only delays the
+            // offline fallback to the cache.
+            Err(e) if e.is_connect() => return Err(err(error_chain(&e))),
             Err(e) => last = error_chain(&e),
         }
         if attempt < ATTEMPTS {
