@@ -265,15 +265,7 @@ fn load_release(
     let release = match http::get(&url, MAX_INRELEASE_BYTES) {
         Ok(bytes) => {
             let fresh = verified_release(suite, &url, &bytes)?;
-            if let Some((old, _)) = &cached {
-                if fresh.0.date_epoch < old.date_epoch {
-                    return Err(IndexError::Rollback {
-                        suite: suite.into(),
-                        fresh: fresh.0.date,
-                        cached: old.date.clone(),
-                    });
-                }
-            }
+            check_not_rolled_back(suite, &fresh.0, cached.as_ref().map(|(r, _)| r))?;
             cache.write_meta(&cache_path, &bytes)?;
             fresh
         }
@@ -294,15 +286,36 @@ fn load_release(
             }
         },
     };
-    if let Some(valid_until) = release.0.valid_until_epoch {
-        if now_epoch() > valid_until {
-            return Err(IndexError::Expired {
-                suite: suite.into(),
-                valid_until: release.0.valid_until.clone().unwrap_or_default(),
-            });
-        }
-    }
+    check_not_expired(suite, &release.0, now_epoch())?;
     Ok(release)
+}
+
+/// A mirror must not serve an older Release than one already verified (replay of old,
+/// vulnerable package sets).
+fn check_not_rolled_back(
+    suite: &str,
+    fresh: &Release,
+    cached: Option<&Release>,
+) -> Result<(), IndexError> {
+    match cached {
+        Some(old) if fresh.date_epoch < old.date_epoch => Err(IndexError::Rollback {
+            suite: suite.into(),
+            fresh: fresh.date.clone(),
+            cached: old.date.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A Release past its `Valid-Until` (security and updates suites carry one) is refused.
+fn check_not_expired(suite: &str, release: &Release, now: u64) -> Result<(), IndexError> {
+    match release.valid_until_epoch {
+        Some(valid_until) if now > valid_until => Err(IndexError::Expired {
+            suite: suite.into(),
+            valid_until: release.valid_until.clone().unwrap_or_default(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Returns the verified `Packages.xz` bytes of a suite, from the cache or the mirror.
@@ -601,6 +614,37 @@ mod tests {
         assert!(err.to_string().contains("base `nope`"), "{err}");
         let err = base_order(&[recipe("a", Some("b")), recipe("b", Some("a"))]).unwrap_err();
         assert!(err.to_string().contains("a -> b -> a"), "{err}");
+    }
+
+    fn security_release() -> Release {
+        let fixture = include_bytes!("testdata/trixie-security.InRelease");
+        let (text, _) = release::verify_inrelease(fixture).unwrap();
+        release::parse_release(&text).unwrap()
+    }
+
+    #[test]
+    fn expired_release_is_refused() {
+        let release = security_release();
+        let valid_until = release.valid_until_epoch.unwrap();
+        assert!(check_not_expired("trixie-security", &release, valid_until - 1).is_ok());
+        let err = check_not_expired("trixie-security", &release, valid_until + 1).unwrap_err();
+        assert!(matches!(err, IndexError::Expired { .. }), "{err}");
+        assert!(
+            err.to_string().contains("Valid-Until Sat, 05 Dec 2026"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rolled_back_release_is_refused() {
+        let current = security_release();
+        let mut older = current.clone();
+        older.date_epoch -= 86_400;
+        older.date = "one day earlier".into();
+        assert!(check_not_rolled_back("trixie-security", &current, Some(&older)).is_ok());
+        assert!(check_not_rolled_back("trixie-security", &current, None).is_ok());
+        let err = check_not_rolled_back("trixie-security", &older, Some(&current)).unwrap_err();
+        assert!(matches!(err, IndexError::Rollback { .. }), "{err}");
     }
 
     #[test]
