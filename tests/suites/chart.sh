@@ -20,8 +20,16 @@ log() { echo "chart.sh: $*" >&2; }
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  # Newest first (the API server before its etcd); a process still alive after 15 s of
+  # SIGTERM gets SIGKILL. `|| true`: under set -e a failing command would end the trap early.
+  local i pid
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid="${PIDS[$i]}"
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -1,0 +1,3 @@
+module forge.local/lab/probe
+
+go 1.24
