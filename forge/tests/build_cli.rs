@@ -217,9 +217,8 @@ fn unknown_recipe_and_empty_selection_are_errors() {
 #[test]
 fn killed_build_leaves_previous_out_intact() {
     // A large incompressible extra file makes the build take long enough to be killed mid-way.
-    let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("big.bin");
-    let mut data = vec![0u8; 96 << 20];
+    let p = Project::new(MINI);
+    let mut data = vec![0u8; 64 << 20];
     let mut x: u64 = 0x9e3779b97f4a7c15;
     for chunk in data.chunks_mut(8) {
         x ^= x << 13;
@@ -227,9 +226,10 @@ fn killed_build_leaves_previous_out_intact() {
         x ^= x << 17;
         chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
     }
-    std::fs::write(&big, &data).unwrap();
-    let recipe = format!("{MINI}\n[[files]]\nsrc = \"{}\"\ndest = \"/big\"\n", big.display());
-    let p = Project::new(&recipe);
+    std::fs::write(p.root().join("recipes/big.bin"), &data).unwrap();
+    let recipe = format!("{MINI}\n[[files]]\nsrc = \"big.bin\"\ndest = \"/big\"\n");
+    std::fs::write(p.root().join("recipes/mini.toml"), recipe).unwrap();
+    p.lock();
     assert!(p.run(&["build", "mini"]).status.success());
     let snapshot = || tree_digest(&p.root().join("out"));
     let good = snapshot();
