@@ -497,12 +497,14 @@ fn digest_json(value: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(serde_json::to_vec(value).expect("json serialises")))
 }
 
-/// sha256 of the running forge binary: a layer cached by another forge build is never reused,
-/// so a change to how layers are made can never serve stale bytes.
+/// Identity of the running forge binary (version, size, mtime, inode): layers cached by
+/// another forge build are never reused, so a change to how layers are made can never serve
+/// stale bytes. A stat instead of a hash keeps no-change rebuilds fast.
 fn forge_fingerprint() -> Result<String> {
+    use std::os::unix::fs::MetadataExt;
     let exe = std::env::current_exe().context("cannot locate the forge binary")?;
-    let bytes = std::fs::read(&exe).with_context(|| format!("cannot read {}", exe.display()))?;
-    Ok(hex::encode(Sha256::digest(bytes)))
+    let m = std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?;
+    Ok(digest_json(&json!([env!("CARGO_PKG_VERSION"), m.len(), m.mtime(), m.mtime_nsec(), m.ino(), m.dev()])))
 }
 
 /// OCI labels from the project's git checkout: revision (commit), version (`git describe`),
