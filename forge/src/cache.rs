@@ -23,7 +23,11 @@ pub enum Lookup {
     Miss,
     /// A blob was stored under this hash but its content hashes to `actual` (or has the wrong
     /// size). It has already been removed from the cache.
-    Corrupt { path: PathBuf, actual_sha256: String, actual_size: u64 },
+    Corrupt {
+        path: PathBuf,
+        actual_sha256: String,
+        actual_size: u64,
+    },
 }
 
 /// A blob whose content is not what its caller expected.
@@ -32,11 +36,19 @@ pub enum CacheError {
     #[error("cache I/O on {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("content mismatch: expected sha256 {expected} ({expected_size} bytes), got sha256 {actual} ({actual_size} bytes)")]
-    Mismatch { expected: String, expected_size: u64, actual: String, actual_size: u64 },
+    Mismatch {
+        expected: String,
+        expected_size: u64,
+        actual: String,
+        actual_size: u64,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CacheError + '_ {
-    move |source| CacheError::Io { path: path.to_path_buf(), source }
+    move |source| CacheError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// sha256 (lower-case hex) and length of a byte slice.
@@ -64,7 +76,11 @@ pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
 impl Cache {
     /// `FORGE_CACHE`, else `$XDG_CACHE_HOME/forge`, else `~/.cache/forge`.
     pub fn from_env() -> Cache {
-        let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let non_empty = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let root = non_empty("FORGE_CACHE")
             .or_else(|| non_empty("XDG_CACHE_HOME").map(|p| p.join("forge")))
             .or_else(|| non_empty("HOME").map(|p| p.join(".cache").join("forge")))
@@ -99,7 +115,11 @@ impl Cache {
             return Ok(Lookup::Hit(path));
         }
         fs::remove_file(&path).map_err(io_err(&path))?;
-        Ok(Lookup::Corrupt { path, actual_sha256, actual_size })
+        Ok(Lookup::Corrupt {
+            path,
+            actual_sha256,
+            actual_size,
+        })
     }
 
     /// Stores `data` as a blob after checking it against the expected hash and size.
@@ -136,10 +156,16 @@ impl Cache {
     fn write_atomic(&self, path: &Path, data: &[u8]) -> Result<(), CacheError> {
         let dir = path.parent().expect("cache paths always have a parent");
         fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(io_err(dir))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)
+            .map_err(io_err(dir))?;
         tmp.write_all(data).map_err(io_err(path))?;
         tmp.as_file().sync_all().map_err(io_err(path))?;
-        tmp.persist(path).map_err(|e| CacheError::Io { path: path.to_path_buf(), source: e.error })?;
+        tmp.persist(path).map_err(|e| CacheError::Io {
+            path: path.to_path_buf(),
+            source: e.error,
+        })?;
         Ok(())
     }
 }
@@ -167,7 +193,9 @@ mod tests {
         let path = cache.put_blob(b"original", &hash, 8).unwrap();
         fs::write(&path, b"tampered").unwrap();
         match cache.lookup(&hash, 8).unwrap() {
-            Lookup::Corrupt { actual_sha256, .. } => assert_eq!(actual_sha256, sha256_hex(b"tampered")),
+            Lookup::Corrupt { actual_sha256, .. } => {
+                assert_eq!(actual_sha256, sha256_hex(b"tampered"))
+            }
             other => panic!("expected Corrupt, got {other:?}"),
         }
         assert!(!path.exists(), "corrupt blob must be evicted");
@@ -177,7 +205,9 @@ mod tests {
     fn put_refuses_content_that_does_not_match() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path());
-        let err = cache.put_blob(b"evil", &sha256_hex(b"good"), 4).unwrap_err();
+        let err = cache
+            .put_blob(b"evil", &sha256_hex(b"good"), 4)
+            .unwrap_err();
         assert!(matches!(err, CacheError::Mismatch { .. }));
         assert!(!cache.blob_path(&sha256_hex(b"good")).exists());
     }

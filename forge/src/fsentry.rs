@@ -73,7 +73,10 @@ pub fn resolve_link_target(link: &str, target: &str) -> Result<String, PathError
     if target.contains('\0') {
         return Err(PathError::Nul(target.escape_default().to_string()));
     }
-    let escapes = || PathError::EscapesRoot { link: link.to_string(), target: target.to_string() };
+    let escapes = || PathError::EscapesRoot {
+        link: link.to_string(),
+        target: target.to_string(),
+    };
     let mut resolved: Vec<&str> = Vec::new();
     if !target.starts_with('/') {
         // Start from the directory that holds the link.
@@ -108,25 +111,49 @@ mod tests {
 
     #[test]
     fn parent_components_are_refused_even_when_they_stay_inside() {
-        assert!(matches!(normalize_archive_path("./usr/../etc"), Err(PathError::ParentComponent(_))));
-        assert!(matches!(normalize_archive_path("../../etc/passwd"), Err(PathError::ParentComponent(_))));
+        assert!(matches!(
+            normalize_archive_path("./usr/../etc"),
+            Err(PathError::ParentComponent(_))
+        ));
+        assert!(matches!(
+            normalize_archive_path("../../etc/passwd"),
+            Err(PathError::ParentComponent(_))
+        ));
     }
 
     #[test]
     fn absolute_archive_paths_are_refused() {
-        assert!(matches!(normalize_archive_path("/etc/passwd"), Err(PathError::Absolute(_))));
+        assert!(matches!(
+            normalize_archive_path("/etc/passwd"),
+            Err(PathError::Absolute(_))
+        ));
     }
 
     #[test]
     fn link_targets_resolve_from_the_link_directory() {
-        assert_eq!(resolve_link_target("usr/bin/python3", "python3.13").unwrap(), "usr/bin/python3.13");
-        assert_eq!(resolve_link_target("lib64/ld.so", "../lib/x86_64/ld.so").unwrap(), "lib/x86_64/ld.so");
-        assert_eq!(resolve_link_target("etc/localtime", "/usr/share/zoneinfo/UTC").unwrap(), "usr/share/zoneinfo/UTC");
+        assert_eq!(
+            resolve_link_target("usr/bin/python3", "python3.13").unwrap(),
+            "usr/bin/python3.13"
+        );
+        assert_eq!(
+            resolve_link_target("lib64/ld.so", "../lib/x86_64/ld.so").unwrap(),
+            "lib/x86_64/ld.so"
+        );
+        assert_eq!(
+            resolve_link_target("etc/localtime", "/usr/share/zoneinfo/UTC").unwrap(),
+            "usr/share/zoneinfo/UTC"
+        );
     }
 
     #[test]
     fn link_targets_climbing_above_the_root_are_refused() {
-        assert!(matches!(resolve_link_target("usr/x", "../../etc/shadow"), Err(PathError::EscapesRoot { .. })));
-        assert!(matches!(resolve_link_target("x", "/../etc"), Err(PathError::EscapesRoot { .. })));
+        assert!(matches!(
+            resolve_link_target("usr/x", "../../etc/shadow"),
+            Err(PathError::EscapesRoot { .. })
+        ));
+        assert!(matches!(
+            resolve_link_target("x", "/../etc"),
+            Err(PathError::EscapesRoot { .. })
+        ));
     }
 }

@@ -69,7 +69,9 @@ pub enum LockError {
     Missing { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("{path} is not a valid forge lock: {message}; fix it or re-create it with `forge lock`")]
+    #[error(
+        "{path} is not a valid forge lock: {message}; fix it or re-create it with `forge lock`"
+    )]
     Invalid { path: PathBuf, message: String },
     #[error("{path} has lock version {found}, this forge understands version {LOCK_VERSION}; re-create it with `forge lock`")]
     Version { path: PathBuf, found: u32 },
@@ -78,29 +80,62 @@ pub enum LockError {
 impl Lock {
     /// An empty lock.
     pub fn new(source_date_epoch: u64, suites: Vec<LockedSuite>) -> Lock {
-        Lock { version: LOCK_VERSION, source_date_epoch, suites, recipes: Vec::new() }
+        Lock {
+            version: LOCK_VERSION,
+            source_date_epoch,
+            suites,
+            recipes: Vec::new(),
+        }
     }
 
     /// Reads and validates a lock file.
     pub fn load(path: &Path) -> Result<Lock, LockError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(LockError::Missing { path: path.into() }),
-            Err(e) => return Err(LockError::Io { path: path.into(), source: e }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(LockError::Missing { path: path.into() })
+            }
+            Err(e) => {
+                return Err(LockError::Io {
+                    path: path.into(),
+                    source: e,
+                })
+            }
         };
-        let lock: Lock =
-            toml::from_str(&text).map_err(|e| LockError::Invalid { path: path.into(), message: e.to_string() })?;
+        let lock: Lock = toml::from_str(&text).map_err(|e| LockError::Invalid {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
         if lock.version != LOCK_VERSION {
-            return Err(LockError::Version { path: path.into(), found: lock.version });
+            return Err(LockError::Version {
+                path: path.into(),
+                found: lock.version,
+            });
         }
-        let invalid = |message: String| LockError::Invalid { path: path.into(), message };
+        let invalid = |message: String| LockError::Invalid {
+            path: path.into(),
+            message,
+        };
         for recipe in &lock.recipes {
             for pkg in &recipe.packages {
-                if pkg.sha256.len() != 64 || !pkg.sha256.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-                    return Err(invalid(format!("recipe `{}` package `{}` has a bad sha256", recipe.name, pkg.name)));
+                if pkg.sha256.len() != 64
+                    || !pkg
+                        .sha256
+                        .bytes()
+                        .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                {
+                    return Err(invalid(format!(
+                        "recipe `{}` package `{}` has a bad sha256",
+                        recipe.name, pkg.name
+                    )));
                 }
-                if pkg.filename.starts_with('/') || pkg.filename.split('/').any(|c| c == ".." || c.is_empty()) {
-                    return Err(invalid(format!("recipe `{}` package `{}` has an unsafe filename", recipe.name, pkg.name)));
+                if pkg.filename.starts_with('/')
+                    || pkg.filename.split('/').any(|c| c == ".." || c.is_empty())
+                {
+                    return Err(invalid(format!(
+                        "recipe `{}` package `{}` has an unsafe filename",
+                        recipe.name, pkg.name
+                    )));
                 }
             }
         }
@@ -121,8 +156,13 @@ impl Lock {
     /// Writes the lock next to `path` and renames it into place, so readers see either the old
     /// or the new lock, never a torn one.
     pub fn save_atomic(&self, path: &Path) -> io::Result<()> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new().prefix(".forge.lock.").tempfile_in(dir)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".forge.lock.")
+            .tempfile_in(dir)?;
         tmp.write_all(self.to_toml().as_bytes())?;
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
@@ -152,8 +192,11 @@ pub fn inputs_digest(req: &DebianRequest) -> String {
         items.dedup();
         items
     };
-    let mut base: Vec<(&str, &str, &str)> =
-        req.base.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.sha256.as_str())).collect();
+    let mut base: Vec<(&str, &str, &str)> = req
+        .base
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str(), p.sha256.as_str()))
+        .collect();
     base.sort();
     let canonical = serde_json::json!({
         "packages": sorted(&req.packages),
@@ -162,7 +205,10 @@ pub fn inputs_digest(req: &DebianRequest) -> String {
         "arch": req.arch,
         "base": base,
     });
-    format!("sha256:{}", hex::encode(Sha256::digest(canonical.to_string().as_bytes())))
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    )
 }
 
 #[cfg(test)]
@@ -196,9 +242,23 @@ mod tests {
     fn save_load_round_trip_is_deterministic() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("forge.lock");
-        let mut lock = Lock::new(1_700_000_000, vec![LockedSuite { name: "trixie".into(), date: "x".into() }]);
-        lock.upsert_recipe(LockedRecipe { name: "zeta".into(), inputs: "sha256:1".into(), packages: vec![pkg("b"), pkg("a")] });
-        lock.upsert_recipe(LockedRecipe { name: "base".into(), inputs: "sha256:2".into(), packages: vec![pkg("c")] });
+        let mut lock = Lock::new(
+            1_700_000_000,
+            vec![LockedSuite {
+                name: "trixie".into(),
+                date: "x".into(),
+            }],
+        );
+        lock.upsert_recipe(LockedRecipe {
+            name: "zeta".into(),
+            inputs: "sha256:1".into(),
+            packages: vec![pkg("b"), pkg("a")],
+        });
+        lock.upsert_recipe(LockedRecipe {
+            name: "base".into(),
+            inputs: "sha256:2".into(),
+            packages: vec![pkg("c")],
+        });
         lock.save_atomic(&path).unwrap();
         let first = std::fs::read(&path).unwrap();
         let loaded = Lock::load(&path).unwrap();
@@ -218,12 +278,20 @@ mod tests {
     fn unknown_keys_and_unsafe_filenames_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("forge.lock");
-        std::fs::write(&path, "version = 1\nsource_date_epoch = 1\nsurprise = true\n").unwrap();
+        std::fs::write(
+            &path,
+            "version = 1\nsource_date_epoch = 1\nsurprise = true\n",
+        )
+        .unwrap();
         assert!(matches!(Lock::load(&path), Err(LockError::Invalid { .. })));
         let mut lock = Lock::new(1, vec![]);
         let mut evil = pkg("a");
         evil.filename = "../../etc/passwd".into();
-        lock.upsert_recipe(LockedRecipe { name: "r".into(), inputs: "x".into(), packages: vec![evil] });
+        lock.upsert_recipe(LockedRecipe {
+            name: "r".into(),
+            inputs: "x".into(),
+            packages: vec![evil],
+        });
         std::fs::write(&path, lock.to_toml()).unwrap();
         let err = Lock::load(&path).unwrap_err();
         assert!(err.to_string().contains("unsafe filename"), "{err}");

@@ -9,21 +9,40 @@ use std::net::TcpListener;
 use std::sync::OnceLock;
 
 use forge::cache::Cache;
-use forge::debian::{self, deb, DebianRequest, FetchError, IndexError, Indexes, Mirrors, RecipeRequest, ResolveError};
+use forge::debian::{
+    self, deb, DebianRequest, FetchError, IndexError, Indexes, Mirrors, RecipeRequest, ResolveError,
+};
 use forge::lock::{Lock, LockedPackage};
 
 const SUITES: [&str; 3] = ["trixie", "trixie-updates", "trixie-security"];
 /// Packages that must never end up in a distroless closure.
-const FORBIDDEN: [&str; 8] = ["dash", "bash", "busybox", "dpkg", "apt", "perl-base", "debconf", "coreutils"];
+const FORBIDDEN: [&str; 8] = [
+    "dash",
+    "bash",
+    "busybox",
+    "dpkg",
+    "apt",
+    "perl-base",
+    "debconf",
+    "coreutils",
+];
 
 /// The base recipe's request: the distroless `cc` set. Distroless hand-picks these packages and
 /// never installs what only maintainer scripts need; forge gets the same result by resolving
 /// and cutting those dependencies with `exclude`.
 fn base_request() -> DebianRequest {
     DebianRequest {
-        packages: ["base-files", "netbase", "tzdata", "ca-certificates", "libc6", "libgcc-s1", "libstdc++6"]
-            .map(String::from)
-            .to_vec(),
+        packages: [
+            "base-files",
+            "netbase",
+            "tzdata",
+            "ca-certificates",
+            "libc6",
+            "libgcc-s1",
+            "libstdc++6",
+        ]
+        .map(String::from)
+        .to_vec(),
         exclude: [
             "awk",     // base-files Pre-Depends: awk, only for its postinst
             "debconf", // tzdata/ca-certificates only use it from postinst (it is Perl, which is Essential and so undeclared)
@@ -48,12 +67,18 @@ fn python_request(base: Vec<LockedPackage>) -> DebianRequest {
 }
 
 fn real_mirrors() -> Mirrors {
-    Mirrors { debian: "http://deb.debian.org/debian".into(), security: "http://deb.debian.org/debian-security".into() }
+    Mirrors {
+        debian: "http://deb.debian.org/debian".into(),
+        security: "http://deb.debian.org/debian-security".into(),
+    }
 }
 
 /// Mirrors nobody listens on (port 9 on loopback is closed): the network is "off".
 fn offline_mirrors() -> Mirrors {
-    Mirrors { debian: "http://127.0.0.1:9/debian".into(), security: "http://127.0.0.1:9/debian-security".into() }
+    Mirrors {
+        debian: "http://127.0.0.1:9/debian".into(),
+        security: "http://127.0.0.1:9/debian-security".into(),
+    }
 }
 
 /// One cache and one loaded universe shared by the read-only tests (loading trixie is ~1 s).
@@ -63,7 +88,8 @@ fn shared() -> &'static (tempfile::TempDir, Indexes) {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path());
         let suites: Vec<String> = SUITES.map(String::from).to_vec();
-        let indexes = debian::load_indexes(&suites, "amd64", &real_mirrors(), &cache).expect("live trixie indexes");
+        let indexes = debian::load_indexes(&suites, "amd64", &real_mirrors(), &cache)
+            .expect("live trixie indexes");
         (dir, indexes)
     })
 }
@@ -74,7 +100,11 @@ fn names(closure: &[LockedPackage]) -> BTreeSet<&str> {
 
 fn assert_distroless(closure: &[LockedPackage]) {
     for pkg in closure {
-        assert!(!FORBIDDEN.contains(&pkg.name.as_str()), "closure contains `{}`", pkg.name);
+        assert!(
+            !FORBIDDEN.contains(&pkg.name.as_str()),
+            "closure contains `{}`",
+            pkg.name
+        );
     }
 }
 
@@ -83,9 +113,17 @@ fn live_indexes_are_verified_with_embedded_keys() {
     let (_, indexes) = shared();
     assert_eq!(indexes.suites.len(), 3);
     for suite in &indexes.suites {
-        assert!(suite.verified_by.contains("13/trixie"), "{} verified by {}", suite.name, suite.verified_by);
+        assert!(
+            suite.verified_by.contains("13/trixie"),
+            "{} verified by {}",
+            suite.name,
+            suite.verified_by
+        );
     }
-    assert!(indexes.source_date_epoch() > 1_750_000_000, "Release dates are recent");
+    assert!(
+        indexes.source_date_epoch() > 1_750_000_000,
+        "Release dates are recent"
+    );
     assert!(indexes.candidate("libc6").is_some());
 }
 
@@ -95,7 +133,16 @@ fn live_base_closure_is_the_distroless_cc_set() {
     let closure = debian::resolve(&base_request(), indexes).unwrap();
     assert_eq!(
         names(&closure),
-        BTreeSet::from(["base-files", "ca-certificates", "gcc-14-base", "libc6", "libgcc-s1", "libstdc++6", "netbase", "tzdata"])
+        BTreeSet::from([
+            "base-files",
+            "ca-certificates",
+            "gcc-14-base",
+            "libc6",
+            "libgcc-s1",
+            "libstdc++6",
+            "netbase",
+            "tzdata"
+        ])
     );
     assert_distroless(&closure);
     for pkg in &closure {
@@ -112,7 +159,10 @@ fn live_base_without_excludes_would_pull_debconf_openssl_and_awk() {
     let closure = debian::resolve(&req, indexes).unwrap();
     let closure = names(&closure);
     for pulled in ["debconf", "openssl", "mawk"] {
-        assert!(closure.contains(pulled), "{pulled} missing from {closure:?}");
+        assert!(
+            closure.contains(pulled),
+            "{pulled} missing from {closure:?}"
+        );
     }
 }
 
@@ -122,11 +172,23 @@ fn live_python_closure_on_top_of_base_has_no_shell() {
     let base = debian::resolve(&base_request(), indexes).unwrap();
     let closure = debian::resolve(&python_request(base.clone()), indexes).unwrap();
     let got = names(&closure);
-    for wanted in ["python3.13-minimal", "libpython3.13-minimal", "libpython3.13-stdlib", "libssl3t64", "libexpat1", "zlib1g", "libsqlite3-0", "media-types"] {
+    for wanted in [
+        "python3.13-minimal",
+        "libpython3.13-minimal",
+        "libpython3.13-stdlib",
+        "libssl3t64",
+        "libexpat1",
+        "zlib1g",
+        "libsqlite3-0",
+        "media-types",
+    ] {
         assert!(got.contains(wanted), "missing {wanted}: {got:?}");
     }
     for inherited in names(&base) {
-        assert!(!got.contains(inherited), "{inherited} comes from the base and must not be repeated");
+        assert!(
+            !got.contains(inherited),
+            "{inherited} comes from the base and must not be repeated"
+        );
     }
     assert_distroless(&closure);
 }
@@ -137,7 +199,10 @@ fn live_unknown_package_is_named() {
     let mut req = base_request();
     req.packages.push("no-such-package-forge".into());
     let err = debian::resolve(&req, indexes).unwrap_err();
-    assert!(matches!(err, ResolveError::UnknownPackage { ref name, .. } if name == "no-such-package-forge"), "{err}");
+    assert!(
+        matches!(err, ResolveError::UnknownPackage { ref name, .. } if name == "no-such-package-forge"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -169,7 +234,14 @@ fn live_fetch_verifies_reads_and_survives_tampering() {
     let (_, indexes) = shared();
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::at(dir.path());
-    let netbase = debian::resolve(&DebianRequest { packages: vec!["netbase".into()], ..base_request() }, indexes).unwrap();
+    let netbase = debian::resolve(
+        &DebianRequest {
+            packages: vec!["netbase".into()],
+            ..base_request()
+        },
+        indexes,
+    )
+    .unwrap();
     let netbase = &netbase[0];
 
     let path = debian::fetch(netbase, &real_mirrors(), &cache).unwrap();
@@ -178,7 +250,10 @@ fn live_fetch_verifies_reads_and_survives_tampering() {
     assert!(contents.entries.iter().any(|e| e.path == "etc/services"));
 
     // A warm cache needs no network.
-    assert_eq!(debian::fetch(netbase, &offline_mirrors(), &cache).unwrap(), path);
+    assert_eq!(
+        debian::fetch(netbase, &offline_mirrors(), &cache).unwrap(),
+        path
+    );
 
     // Tampered with: detected and downloaded again.
     std::fs::write(&path, b"not netbase").unwrap();
@@ -188,23 +263,40 @@ fn live_fetch_verifies_reads_and_survives_tampering() {
     // Tampered with and offline: a clear error, and the bad file is gone.
     std::fs::write(&path, b"not netbase").unwrap();
     let err = debian::fetch(netbase, &offline_mirrors(), &cache).unwrap_err();
-    assert!(matches!(err, FetchError::TamperedAndOffline { .. }), "{err}");
-    assert!(err.to_string().contains("`netbase`") && err.to_string().contains("was modified"), "{err}");
+    assert!(
+        matches!(err, FetchError::TamperedAndOffline { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("`netbase`") && err.to_string().contains("was modified"),
+        "{err}"
+    );
     assert!(!path.exists());
 }
 
 #[test]
-fn live_real_debs_read_cleanly() {
+fn live_real_base_and_python_debs_read_cleanly() {
     let (_, indexes) = shared();
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::at(dir.path());
-    for pkg in debian::resolve(&base_request(), indexes).unwrap() {
+    let base = debian::resolve(&base_request(), indexes).unwrap();
+    let python = debian::resolve(&python_request(base.clone()), indexes).unwrap();
+    for pkg in base.into_iter().chain(python) {
         let path = debian::fetch(&pkg, &real_mirrors(), &cache).unwrap();
         let contents = deb::read_deb(&path, &pkg.name).unwrap_or_else(|e| panic!("{e}"));
         assert!(!contents.entries.is_empty(), "{}", pkg.name);
         if pkg.name == "libc6" {
             assert!(contents.md5sums.is_some());
-            assert!(contents.entries.iter().any(|e| e.path.ends_with("libc.so.6")));
+            assert!(contents
+                .entries
+                .iter()
+                .any(|e| e.path.ends_with("libc.so.6")));
+        }
+        if pkg.name == "python3.13-minimal" {
+            assert!(contents
+                .entries
+                .iter()
+                .any(|e| e.path == "usr/bin/python3.13"));
         }
     }
 }
@@ -214,12 +306,22 @@ fn live_warm_index_cache_works_offline() {
     let (dir, online) = shared();
     let cache = Cache::at(dir.path());
     let suites: Vec<String> = SUITES.map(String::from).to_vec();
-    let offline = debian::load_indexes(&suites, "amd64", &offline_mirrors(), &cache).expect("offline from cache");
+    let offline = debian::load_indexes(&suites, "amd64", &offline_mirrors(), &cache)
+        .expect("offline from cache");
     assert_eq!(offline.source_date_epoch(), online.source_date_epoch());
-    assert_eq!(offline.candidate("libc6").unwrap().version, online.candidate("libc6").unwrap().version);
+    assert_eq!(
+        offline.candidate("libc6").unwrap().version,
+        online.candidate("libc6").unwrap().version
+    );
 
     let empty = tempfile::tempdir().unwrap();
-    let err = debian::load_indexes(&suites, "amd64", &offline_mirrors(), &Cache::at(empty.path())).unwrap_err();
+    let err = debian::load_indexes(
+        &suites,
+        "amd64",
+        &offline_mirrors(),
+        &Cache::at(empty.path()),
+    )
+    .unwrap_err();
     assert!(matches!(err, IndexError::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains("FORGE_MIRROR"), "{err}");
 }
@@ -229,19 +331,37 @@ fn live_lock_project_resolves_bases_first_and_is_deterministic() {
     let (dir, _) = shared();
     let cache = Cache::at(dir.path());
     let recipes = [
-        RecipeRequest { name: "python".into(), base: Some("base".into()), debian: python_request(vec![]) },
-        RecipeRequest { name: "base".into(), base: None, debian: base_request() },
+        RecipeRequest {
+            name: "python".into(),
+            base: Some("base".into()),
+            debian: python_request(vec![]),
+        },
+        RecipeRequest {
+            name: "base".into(),
+            base: None,
+            debian: base_request(),
+        },
     ];
     let lock = debian::lock_project(&recipes, &real_mirrors(), &cache).unwrap();
     let base = lock.recipe("base").unwrap();
     let python = lock.recipe("python").unwrap();
     assert!(base.packages.iter().any(|p| p.name == "libc6"));
     assert!(!python.packages.iter().any(|p| p.name == "libc6"));
-    assert_eq!(lock.suites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), SUITES);
+    assert_eq!(
+        lock.suites
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        SUITES
+    );
     assert!(lock.source_date_epoch > 1_750_000_000);
     let mut with_base = python_request(base.packages.clone());
     with_base.base = debian::inherited_packages(&lock, &["base"]);
-    assert_eq!(python.inputs, forge::lock::inputs_digest(&with_base), "build-time staleness check must agree");
+    assert_eq!(
+        python.inputs,
+        forge::lock::inputs_digest(&with_base),
+        "build-time staleness check must agree"
+    );
 
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("forge.lock");
@@ -273,7 +393,10 @@ fn loopback_mirror(routes: Vec<(String, Vec<u8>)>, max_requests: usize) -> Strin
                 Some((_, body)) => ("200 OK", body.clone()),
                 None => ("404 Not Found", Vec::new()),
             };
-            let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(&body);
         }
@@ -282,7 +405,11 @@ fn loopback_mirror(routes: Vec<(String, Vec<u8>)>, max_requests: usize) -> Strin
 }
 
 fn real_inrelease() -> Vec<u8> {
-    reqwest::blocking::get("http://deb.debian.org/debian/dists/trixie/InRelease").unwrap().bytes().unwrap().to_vec()
+    reqwest::blocking::get("http://deb.debian.org/debian/dists/trixie/InRelease")
+        .unwrap()
+        .bytes()
+        .unwrap()
+        .to_vec()
 }
 
 #[test]
@@ -291,10 +418,22 @@ fn live_bad_inrelease_signature_is_refused() {
     // Change one byte of the signed text (inside "Origin: Debian").
     let at = inrelease.windows(6).position(|w| w == b"Debian").unwrap();
     inrelease[at] = b'X';
-    let url = loopback_mirror(vec![("/debian/dists/trixie/InRelease".into(), inrelease)], 5);
-    let mirrors = Mirrors { debian: format!("{url}/debian"), security: format!("{url}/debian-security") };
+    let url = loopback_mirror(
+        vec![("/debian/dists/trixie/InRelease".into(), inrelease)],
+        5,
+    );
+    let mirrors = Mirrors {
+        debian: format!("{url}/debian"),
+        security: format!("{url}/debian-security"),
+    };
     let dir = tempfile::tempdir().unwrap();
-    let err = debian::load_indexes(&["trixie".into()], "amd64", &mirrors, &Cache::at(dir.path())).unwrap_err();
+    let err = debian::load_indexes(
+        &["trixie".into()],
+        "amd64",
+        &mirrors,
+        &Cache::at(dir.path()),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("bad signature"), "{err}");
     assert!(err.to_string().contains("suite `trixie`"), "{err}");
 }
@@ -315,15 +454,61 @@ fn live_packages_hash_mismatch_is_refused() {
     let url = loopback_mirror(
         vec![
             ("/debian/dists/trixie/InRelease".into(), inrelease.clone()),
-            (format!("/debian/dists/trixie/main/binary-amd64/by-hash/SHA256/{hash}"), forged),
+            (
+                format!("/debian/dists/trixie/main/binary-amd64/by-hash/SHA256/{hash}"),
+                forged,
+            ),
         ],
         5,
     );
-    let mirrors = Mirrors { debian: format!("{url}/debian"), security: format!("{url}/debian-security") };
+    let mirrors = Mirrors {
+        debian: format!("{url}/debian"),
+        security: format!("{url}/debian-security"),
+    };
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::at(dir.path());
     let err = debian::load_indexes(&["trixie".into()], "amd64", &mirrors, &cache).unwrap_err();
     assert!(matches!(err, IndexError::PackagesMismatch { .. }), "{err}");
-    assert!(err.to_string().contains("does not match the hash in the signed Release"), "{err}");
-    assert!(!cache.blob_path(hash).exists(), "forged index must not enter the cache");
+    assert!(
+        err.to_string()
+            .contains("does not match the hash in the signed Release"),
+        "{err}"
+    );
+    assert!(
+        !cache.blob_path(hash).exists(),
+        "forged index must not enter the cache"
+    );
+}
+
+#[test]
+fn live_tampered_index_cache_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::at(dir.path());
+    let suites = vec!["trixie-updates".to_string()];
+    let online = debian::load_indexes(&suites, "amd64", &real_mirrors(), &cache).unwrap();
+    let (hash, _) = &online.suites[0].release.sha256["main/binary-amd64/Packages.xz"];
+    let packages_blob = cache.blob_path(hash);
+    let inrelease = dir.path().join("indexes/trixie-updates/InRelease");
+    assert!(packages_blob.exists() && inrelease.exists());
+
+    // A modified Packages blob is evicted; online it is simply downloaded again.
+    std::fs::write(&packages_blob, b"evil").unwrap();
+    debian::load_indexes(&suites, "amd64", &real_mirrors(), &cache).unwrap();
+    assert_eq!(forge::cache::sha256_file(&packages_blob).unwrap().0, *hash);
+
+    // Offline, a modified Packages blob cannot be replaced: clear error naming the suite.
+    std::fs::write(&packages_blob, b"evil").unwrap();
+    let err = debian::load_indexes(&suites, "amd64", &offline_mirrors(), &cache).unwrap_err();
+    assert!(
+        matches!(err, IndexError::PackagesDownload { ref suite, .. } if suite == "trixie-updates"),
+        "{err}"
+    );
+
+    // A cached InRelease whose signature no longer verifies is never trusted.
+    let mut text = std::fs::read(&inrelease).unwrap();
+    let at = text.windows(6).position(|w| w == b"Debian").unwrap();
+    text[at] = b'X';
+    std::fs::write(&inrelease, &text).unwrap();
+    let err = debian::load_indexes(&suites, "amd64", &offline_mirrors(), &cache).unwrap_err();
+    assert!(matches!(err, IndexError::Unreachable { .. }), "{err}");
 }

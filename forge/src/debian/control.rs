@@ -13,7 +13,10 @@ pub struct Paragraph<'a> {
 impl<'a> Paragraph<'a> {
     /// The value of a field (names compare case-insensitively, as deb822 says), trimmed.
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
+        self.fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
     }
 }
 
@@ -33,7 +36,11 @@ pub fn parse(text: &str) -> Result<Vec<Paragraph<'_>>, ControlError> {
     // Byte range of the field currently being read, so continuation lines extend it in place.
     let mut open_field: Option<(&str, usize, usize)> = None;
     let mut offset = 0;
-    fn flush<'a>(text: &'a str, current: &mut Option<Paragraph<'a>>, open: &mut Option<(&'a str, usize, usize)>) {
+    fn flush<'a>(
+        text: &'a str,
+        current: &mut Option<Paragraph<'a>>,
+        open: &mut Option<(&'a str, usize, usize)>,
+    ) {
         if let (Some(p), Some((name, start, end))) = (current.as_mut(), open.take()) {
             p.fields.push((name, &text[start..end]));
         }
@@ -57,22 +64,41 @@ pub fn parse(text: &str) -> Result<Vec<Paragraph<'_>>, ControlError> {
             match open_field.as_mut() {
                 Some((_, _, end)) => *end = line_start + line.len(),
                 None => {
-                    return Err(ControlError { line: line_no, reason: "continuation line without a field".into() })
+                    return Err(ControlError {
+                        line: line_no,
+                        reason: "continuation line without a field".into(),
+                    })
                 }
             }
             continue;
         }
         flush(text, &mut current, &mut open_field);
         let Some(colon) = line.find(':') else {
-            return Err(ControlError { line: line_no, reason: format!("expected `Field: value`, found `{line}`") });
+            return Err(ControlError {
+                line: line_no,
+                reason: format!("expected `Field: value`, found `{line}`"),
+            });
         };
         let name = &line[..colon];
         if name.is_empty() || name.contains(char::is_whitespace) {
-            return Err(ControlError { line: line_no, reason: format!("bad field name `{name}`") });
+            return Err(ControlError {
+                line: line_no,
+                reason: format!("bad field name `{name}`"),
+            });
         }
-        let paragraph = current.get_or_insert_with(|| Paragraph { line: line_no, fields: Vec::new() });
-        if paragraph.fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
-            return Err(ControlError { line: line_no, reason: format!("duplicate field `{name}`") });
+        let paragraph = current.get_or_insert_with(|| Paragraph {
+            line: line_no,
+            fields: Vec::new(),
+        });
+        if paragraph
+            .fields
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            return Err(ControlError {
+                line: line_no,
+                reason: format!("duplicate field `{name}`"),
+            });
         }
         open_field = Some((name, line_start + colon + 1, line_start + line.len()));
     }
@@ -89,11 +115,15 @@ mod tests {
 
     #[test]
     fn paragraphs_fields_and_continuations() {
-        let text = "Package: a\nVersion: 1\nDescription: short\n long line\n .\n more\n\n\nPackage: b\r\nVersion: 2\r\n";
+        let text =
+            "Package: a\nVersion: 1\nDescription: short\n long line\n .\n more\n\n\nPackage: b\r\nVersion: 2\r\n";
         let ps = parse(text).unwrap();
         assert_eq!(ps.len(), 2);
         assert_eq!(ps[0].get("package"), Some("a"));
-        assert_eq!(ps[0].get("Description"), Some("short\n long line\n .\n more"));
+        assert_eq!(
+            ps[0].get("Description"),
+            Some("short\n long line\n .\n more")
+        );
         assert_eq!(ps[1].get("Version"), Some("2"));
         assert_eq!(ps[1].line, 9);
     }

@@ -66,7 +66,10 @@ impl fmt::Display for DebErrorKind {
             DebErrorKind::Unsupported(why) => write!(f, "unsupported: {why}"),
             DebErrorKind::UnsafePath(e) => write!(f, "unsafe path: {e}"),
             DebErrorKind::ForbiddenType(t) => write!(f, "{t} entries are not allowed in an image"),
-            DebErrorKind::BadHardlink(t) => write!(f, "hardlink to `{t}`, which is not an earlier regular file of this package"),
+            DebErrorKind::BadHardlink(t) => write!(
+                f,
+                "hardlink to `{t}`, which is not an earlier regular file of this package"
+            ),
             DebErrorKind::BelowSymlink(link) => write!(f, "path goes through the symlink `{link}`"),
             DebErrorKind::Duplicate => write!(f, "appears twice in the archive"),
             DebErrorKind::BadControl(why) => write!(f, "bad control file: {why}"),
@@ -82,50 +85,97 @@ pub fn read_deb(path: &Path, expected_package: &str) -> Result<DebContents, DebE
         file: file.to_string(),
         kind,
     };
-    let file = std::fs::File::open(path).map_err(|e| fail("(the .deb itself)", DebErrorKind::Io(e)))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| fail("(the .deb itself)", DebErrorKind::Io(e)))?;
     let mut archive = ar::Archive::new(io::BufReader::new(file));
     let mut members: Vec<(String, Vec<u8>)> = Vec::new();
     while let Some(member) = archive.next_entry() {
-        let mut member = member.map_err(|e| fail("(ar container)", DebErrorKind::Corrupt(e.to_string())))?;
+        let mut member =
+            member.map_err(|e| fail("(ar container)", DebErrorKind::Corrupt(e.to_string())))?;
         let name = String::from_utf8_lossy(member.header().identifier()).into_owned();
         let declared = member.header().size();
         let mut data = Vec::with_capacity(declared.min(256 << 20) as usize);
-        member.read_to_end(&mut data).map_err(|e| fail(&name, DebErrorKind::Corrupt(e.to_string())))?;
+        member
+            .read_to_end(&mut data)
+            .map_err(|e| fail(&name, DebErrorKind::Corrupt(e.to_string())))?;
         if data.len() as u64 != declared {
-            return Err(fail(&name, DebErrorKind::Corrupt(format!("member declares {declared} bytes, only {} present", data.len()))));
+            return Err(fail(
+                &name,
+                DebErrorKind::Corrupt(format!(
+                    "member declares {declared} bytes, only {} present",
+                    data.len()
+                )),
+            ));
         }
         members.push((name, data));
     }
 
     // deb(5): debian-binary, then control.tar*, then data.tar*; `_`-prefixed members are
     // reserved for extensions and ignored.
-    let mut members = members.into_iter().filter(|(name, _)| !name.starts_with('_'));
+    let mut members = members
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with('_'));
     match members.next() {
         Some((name, data)) if name == "debian-binary" => {
             if !data.starts_with(b"2.") {
-                return Err(fail("debian-binary", DebErrorKind::Unsupported(format!("format version {:?}", String::from_utf8_lossy(&data).trim()))));
+                return Err(fail(
+                    "debian-binary",
+                    DebErrorKind::Unsupported(format!(
+                        "format version {:?}",
+                        String::from_utf8_lossy(&data).trim()
+                    )),
+                ));
             }
         }
-        Some((name, _)) => return Err(fail(&name, DebErrorKind::Corrupt("first member must be `debian-binary`".into()))),
-        None => return Err(fail("(ar container)", DebErrorKind::Corrupt("empty or not an ar archive".into()))),
+        Some((name, _)) => {
+            return Err(fail(
+                &name,
+                DebErrorKind::Corrupt("first member must be `debian-binary`".into()),
+            ))
+        }
+        None => {
+            return Err(fail(
+                "(ar container)",
+                DebErrorKind::Corrupt("empty or not an ar archive".into()),
+            ))
+        }
     }
     let (control_name, control_data) = members
         .next()
         .filter(|(name, _)| name.starts_with("control.tar"))
-        .ok_or_else(|| fail("control.tar", DebErrorKind::Corrupt("second member must be control.tar.*".into())))?;
+        .ok_or_else(|| {
+            fail(
+                "control.tar",
+                DebErrorKind::Corrupt("second member must be control.tar.*".into()),
+            )
+        })?;
     let (data_name, data_data) = members
         .next()
         .filter(|(name, _)| name.starts_with("data.tar"))
-        .ok_or_else(|| fail("data.tar", DebErrorKind::Corrupt("third member must be data.tar.*".into())))?;
+        .ok_or_else(|| {
+            fail(
+                "data.tar",
+                DebErrorKind::Corrupt("third member must be data.tar.*".into()),
+            )
+        })?;
     if let Some((extra, _)) = members.next() {
-        return Err(fail(&extra, DebErrorKind::Unsupported("unexpected ar member after data.tar".into())));
+        return Err(fail(
+            &extra,
+            DebErrorKind::Unsupported("unexpected ar member after data.tar".into()),
+        ));
     }
 
-    let control_tar = decompress(&control_name, &control_data).map_err(|k| fail(&control_name, k))?;
-    let (control, md5sums) = read_control(control_tar, expected_package).map_err(|(file, kind)| fail(&file, kind))?;
+    let control_tar =
+        decompress(&control_name, &control_data).map_err(|k| fail(&control_name, k))?;
+    let (control, md5sums) =
+        read_control(control_tar, expected_package).map_err(|(file, kind)| fail(&file, kind))?;
     let data_tar = decompress(&data_name, &data_data).map_err(|k| fail(&data_name, k))?;
     let entries = read_data(data_tar).map_err(|(file, kind)| fail(&file, kind))?;
-    Ok(DebContents { control, md5sums, entries })
+    Ok(DebContents {
+        control,
+        md5sums,
+        entries,
+    })
 }
 
 /// A streaming decompressor for a `*.tar[.gz|.xz|.zst]` member.
@@ -135,7 +185,10 @@ fn decompress<'a>(name: &str, data: &'a [u8]) -> Result<Box<dyn Read + 'a>, DebE
         "" => Box::new(data),
         ".gz" => Box::new(flate2::read::GzDecoder::new(data)),
         ".xz" => Box::new(xz2::read::XzDecoder::new(data)),
-        ".zst" => Box::new(zstd::stream::read::Decoder::new(data).map_err(|e| DebErrorKind::Corrupt(e.to_string()))?),
+        ".zst" => Box::new(
+            zstd::stream::read::Decoder::new(data)
+                .map_err(|e| DebErrorKind::Corrupt(e.to_string()))?,
+        ),
         other => return Err(DebErrorKind::Unsupported(format!("compression `{other}`"))),
     })
 }
@@ -147,12 +200,18 @@ fn corrupt(file: &str, e: impl fmt::Display) -> EntryFailure {
 }
 
 /// Reads one regular file's content, insisting on the size its header declares.
-fn read_content<R: Read>(entry: &mut tar::Entry<'_, R>, file: &str) -> Result<Vec<u8>, EntryFailure> {
+fn read_content<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    file: &str,
+) -> Result<Vec<u8>, EntryFailure> {
     let declared = entry.header().size().map_err(|e| corrupt(file, e))?;
     let mut data = Vec::with_capacity(declared.min(64 << 20) as usize);
     entry.read_to_end(&mut data).map_err(|e| corrupt(file, e))?;
     if data.len() as u64 != declared {
-        return Err(corrupt(file, format!("declares {declared} bytes, only {} present", data.len())));
+        return Err(corrupt(
+            file,
+            format!("declares {declared} bytes, only {} present", data.len()),
+        ));
     }
     Ok(data)
 }
@@ -160,13 +219,24 @@ fn read_content<R: Read>(entry: &mut tar::Entry<'_, R>, file: &str) -> Result<Ve
 fn entry_path<R: Read>(entry: &tar::Entry<'_, R>) -> Result<(String, String), EntryFailure> {
     let raw = entry.path_bytes();
     let raw = std::str::from_utf8(&raw)
-        .map_err(|_| (String::from_utf8_lossy(&raw).into_owned(), DebErrorKind::UnsafePath(PathError::NotUtf8(String::from_utf8_lossy(&raw).into_owned()))))?
+        .map_err(|_| {
+            (
+                String::from_utf8_lossy(&raw).into_owned(),
+                DebErrorKind::UnsafePath(PathError::NotUtf8(
+                    String::from_utf8_lossy(&raw).into_owned(),
+                )),
+            )
+        })?
         .to_string();
-    let path = normalize_archive_path(&raw).map_err(|e| (raw.clone(), DebErrorKind::UnsafePath(e)))?;
+    let path =
+        normalize_archive_path(&raw).map_err(|e| (raw.clone(), DebErrorKind::UnsafePath(e)))?;
     Ok((raw, path))
 }
 
-fn read_control(tar_stream: Box<dyn Read + '_>, expected_package: &str) -> Result<(String, Option<String>), EntryFailure> {
+fn read_control(
+    tar_stream: Box<dyn Read + '_>,
+    expected_package: &str,
+) -> Result<(String, Option<String>), EntryFailure> {
     let mut archive = tar::Archive::new(tar_stream);
     let mut control = None;
     let mut md5sums = None;
@@ -180,24 +250,44 @@ fn read_control(tar_stream: Box<dyn Read + '_>, expected_package: &str) -> Resul
             _ => continue,
         };
         if entry.header().entry_type() != tar::EntryType::Regular {
-            return Err((raw, DebErrorKind::BadControl("must be a regular file".into())));
+            return Err((
+                raw,
+                DebErrorKind::BadControl("must be a regular file".into()),
+            ));
         }
         let data = read_content(&mut entry, &raw)?;
-        let text = String::from_utf8(data).map_err(|_| (raw.clone(), DebErrorKind::BadControl("not UTF-8".into())))?;
+        let text = String::from_utf8(data)
+            .map_err(|_| (raw.clone(), DebErrorKind::BadControl("not UTF-8".into())))?;
         if slot.replace(text).is_some() {
             return Err((raw, DebErrorKind::Duplicate));
         }
     }
-    let control = control.ok_or_else(|| ("control".to_string(), DebErrorKind::BadControl("missing".into())))?;
-    let paragraphs = control::parse(&control).map_err(|e| ("control".to_string(), DebErrorKind::BadControl(e.to_string())))?;
+    let control = control.ok_or_else(|| {
+        (
+            "control".to_string(),
+            DebErrorKind::BadControl("missing".into()),
+        )
+    })?;
+    let paragraphs = control::parse(&control).map_err(|e| {
+        (
+            "control".to_string(),
+            DebErrorKind::BadControl(e.to_string()),
+        )
+    })?;
     let [paragraph] = paragraphs.as_slice() else {
-        return Err(("control".into(), DebErrorKind::BadControl(format!("{} paragraphs instead of one", paragraphs.len()))));
+        return Err((
+            "control".into(),
+            DebErrorKind::BadControl(format!("{} paragraphs instead of one", paragraphs.len())),
+        ));
     };
     match paragraph.get("Package") {
         Some(name) if name == expected_package => Ok((control, md5sums)),
         other => Err((
             "control".into(),
-            DebErrorKind::BadControl(format!("declares package `{}`, expected `{expected_package}`", other.unwrap_or("(none)"))),
+            DebErrorKind::BadControl(format!(
+                "declares package `{}`, expected `{expected_package}`",
+                other.unwrap_or("(none)")
+            )),
         )),
     }
 }
@@ -221,7 +311,9 @@ fn read_data(tar_stream: Box<dyn Read + '_>) -> Result<Vec<Entry>, EntryFailure>
             if entry_type.is_dir() {
                 continue; // "./", the image root itself
             }
-            return Err(fail(DebErrorKind::Corrupt("non-directory entry for the root".into())));
+            return Err(fail(DebErrorKind::Corrupt(
+                "non-directory entry for the root".into(),
+            )));
         }
         let mut ancestor = path.as_str();
         while let Some((parent, _)) = ancestor.rsplit_once('/') {
@@ -237,44 +329,89 @@ fn read_data(tar_stream: Box<dyn Read + '_>) -> Result<Vec<Entry>, EntryFailure>
         };
         let (uid, gid) = (id(header.uid())?, id(header.gid())?);
         let link_target = || -> Result<String, EntryFailure> {
-            let link = entry.link_name_bytes().ok_or_else(|| corrupt(&raw, "link without a target"))?;
-            String::from_utf8(link.into_owned())
-                .map_err(|e| (raw.clone(), DebErrorKind::UnsafePath(PathError::NotUtf8(String::from_utf8_lossy(e.as_bytes()).into_owned()))))
+            let link = entry
+                .link_name_bytes()
+                .ok_or_else(|| corrupt(&raw, "link without a target"))?;
+            String::from_utf8(link.into_owned()).map_err(|e| {
+                (
+                    raw.clone(),
+                    DebErrorKind::UnsafePath(PathError::NotUtf8(
+                        String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    )),
+                )
+            })
         };
         let kind = match entry_type {
-            tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File(read_content(&mut entry, &raw)?),
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                EntryKind::File(read_content(&mut entry, &raw)?)
+            }
             tar::EntryType::Directory => EntryKind::Dir,
             tar::EntryType::Symlink => {
                 let target = link_target()?;
-                resolve_link_target(&path, &target).map_err(|e| fail(DebErrorKind::UnsafePath(e)))?;
+                resolve_link_target(&path, &target)
+                    .map_err(|e| fail(DebErrorKind::UnsafePath(e)))?;
                 symlinks.insert(path.clone());
                 EntryKind::Symlink(target)
             }
             tar::EntryType::Link => {
                 let target = link_target()?;
-                let target = normalize_archive_path(&target).map_err(|e| fail(DebErrorKind::UnsafePath(e)))?;
+                let target = normalize_archive_path(&target)
+                    .map_err(|e| fail(DebErrorKind::UnsafePath(e)))?;
                 match seen.get(&target).map(|&i| &entries[i]) {
-                    Some(Entry { kind: EntryKind::File(_), .. }) => EntryKind::Hardlink(target),
+                    Some(Entry {
+                        kind: EntryKind::File(_),
+                        ..
+                    }) => EntryKind::Hardlink(target),
                     _ => return Err(fail(DebErrorKind::BadHardlink(target))),
                 }
             }
-            tar::EntryType::Char => return Err(fail(DebErrorKind::ForbiddenType("character device".into()))),
-            tar::EntryType::Block => return Err(fail(DebErrorKind::ForbiddenType("block device".into()))),
+            tar::EntryType::Char => {
+                return Err(fail(DebErrorKind::ForbiddenType("character device".into())))
+            }
+            tar::EntryType::Block => {
+                return Err(fail(DebErrorKind::ForbiddenType("block device".into())))
+            }
             tar::EntryType::Fifo => return Err(fail(DebErrorKind::ForbiddenType("fifo".into()))),
-            other => return Err(fail(DebErrorKind::Unsupported(format!("tar entry type {:?}", other.as_byte() as char)))),
+            other => {
+                return Err(fail(DebErrorKind::Unsupported(format!(
+                    "tar entry type {:?}",
+                    other.as_byte() as char
+                ))))
+            }
         };
         let is_dir = matches!(kind, EntryKind::Dir);
         match seen.get(&path) {
-            Some(&i) if is_dir && matches!(entries[i], Entry { kind: EntryKind::Dir, .. }) => {
+            Some(&i)
+                if is_dir
+                    && matches!(
+                        entries[i],
+                        Entry {
+                            kind: EntryKind::Dir,
+                            ..
+                        }
+                    ) =>
+            {
                 // dpkg-deb never repeats directories, but a repeat is harmless: last one wins.
-                entries[i] = Entry { path, kind, mode, uid, gid };
+                entries[i] = Entry {
+                    path,
+                    kind,
+                    mode,
+                    uid,
+                    gid,
+                };
                 continue;
             }
             Some(_) => return Err(fail(DebErrorKind::Duplicate)),
             None => {}
         }
         seen.insert(path.clone(), entries.len());
-        entries.push(Entry { path, kind, mode, uid, gid });
+        entries.push(Entry {
+            path,
+            kind,
+            mode,
+            uid,
+            gid,
+        });
     }
     Ok(entries)
 }
@@ -296,19 +433,49 @@ mod tests {
     }
 
     fn file<'a>(path: &'a str, data: &'a [u8]) -> Member<'a> {
-        Member { kind: b'0', path, link: "", data, mode: 0o644 }
+        Member {
+            kind: b'0',
+            path,
+            link: "",
+            data,
+            mode: 0o644,
+        }
     }
     fn dir(path: &str) -> Member<'_> {
-        Member { kind: b'5', path, link: "", data: b"", mode: 0o755 }
+        Member {
+            kind: b'5',
+            path,
+            link: "",
+            data: b"",
+            mode: 0o755,
+        }
     }
     fn symlink<'a>(path: &'a str, target: &'a str) -> Member<'a> {
-        Member { kind: b'2', path, link: target, data: b"", mode: 0o777 }
+        Member {
+            kind: b'2',
+            path,
+            link: target,
+            data: b"",
+            mode: 0o777,
+        }
     }
     fn hardlink<'a>(path: &'a str, target: &'a str) -> Member<'a> {
-        Member { kind: b'1', path, link: target, data: b"", mode: 0o644 }
+        Member {
+            kind: b'1',
+            path,
+            link: target,
+            data: b"",
+            mode: 0o644,
+        }
     }
     fn special(kind: u8, path: &str) -> Member<'_> {
-        Member { kind, path, link: "", data: b"", mode: 0o600 }
+        Member {
+            kind,
+            path,
+            link: "",
+            data: b"",
+            mode: 0o600,
+        }
     }
 
     fn octal(field: &mut [u8], value: u64) {
@@ -346,7 +513,8 @@ mod tests {
         match suffix {
             "" => data.to_vec(),
             ".gz" => {
-                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                let mut e =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
                 e.write_all(data).unwrap();
                 e.finish().unwrap()
             }
@@ -363,7 +531,12 @@ mod tests {
     fn ar(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
         let mut builder = ar::Builder::new(Vec::new());
         for (name, data) in members {
-            builder.append(&ar::Header::new(name.as_bytes().to_vec(), data.len() as u64), data.as_slice()).unwrap();
+            builder
+                .append(
+                    &ar::Header::new(name.as_bytes().to_vec(), data.len() as u64),
+                    data.as_slice(),
+                )
+                .unwrap();
         }
         builder.into_inner().unwrap()
     }
@@ -374,8 +547,17 @@ mod tests {
         raw_tar(&[
             dir("./"),
             file("./control", control.as_bytes()),
-            file("./md5sums", b"d41d8cd98f00b204e9800998ecf8427e  usr/bin/hello\n"),
-            Member { kind: b'0', path: "./postinst", link: "", data: b"#!/bin/sh\nrm -rf /\n", mode: 0o755 },
+            file(
+                "./md5sums",
+                b"d41d8cd98f00b204e9800998ecf8427e  usr/bin/hello\n",
+            ),
+            Member {
+                kind: b'0',
+                path: "./postinst",
+                link: "",
+                data: b"#!/bin/sh\nrm -rf /\n",
+                mode: 0o755,
+            },
         ])
     }
 
@@ -383,7 +565,10 @@ mod tests {
         ar(&[
             ("debian-binary", b"2.0\n".to_vec()),
             ("control.tar.gz", compress(&control_tar(CONTROL), ".gz")),
-            (&format!("data.tar{data_suffix}"), compress(&raw_tar(data_members), data_suffix)),
+            (
+                &format!("data.tar{data_suffix}"),
+                compress(&raw_tar(data_members), data_suffix),
+            ),
         ])
     }
 
@@ -397,7 +582,10 @@ mod tests {
     fn refused(data_members: &[Member<'_>]) -> DebError {
         let err = read(&deb_with(data_members, ".gz")).expect_err("hostile .deb must be refused");
         let text = err.to_string();
-        assert!(text.contains("package `hello`"), "error must name the package: {text}");
+        assert!(
+            text.contains("package `hello`"),
+            "error must name the package: {text}"
+        );
         err
     }
 
@@ -417,15 +605,36 @@ mod tests {
     #[test]
     fn wellformed_deb_is_read_with_every_data_compression() {
         for suffix in ["", ".gz", ".xz", ".zst"] {
-            let contents = read(&deb_with(&good_data(), suffix)).unwrap_or_else(|e| panic!("data.tar{suffix}: {e}"));
+            let contents = read(&deb_with(&good_data(), suffix))
+                .unwrap_or_else(|e| panic!("data.tar{suffix}: {e}"));
             assert_eq!(contents.control, CONTROL);
             assert!(contents.md5sums.unwrap().contains("usr/bin/hello"));
             let paths: Vec<&str> = contents.entries.iter().map(|e| e.path.as_str()).collect();
-            assert_eq!(paths, ["usr", "usr/bin", "usr/bin/hello", "usr/bin/hello-again", "usr/bin/hi", "etc", "etc/localtime"]);
-            assert_eq!(contents.entries[2].kind, EntryKind::File(b"\x7fELF hello".to_vec()));
+            assert_eq!(
+                paths,
+                [
+                    "usr",
+                    "usr/bin",
+                    "usr/bin/hello",
+                    "usr/bin/hello-again",
+                    "usr/bin/hi",
+                    "etc",
+                    "etc/localtime"
+                ]
+            );
+            assert_eq!(
+                contents.entries[2].kind,
+                EntryKind::File(b"\x7fELF hello".to_vec())
+            );
             assert_eq!(contents.entries[2].mode, 0o644);
-            assert_eq!(contents.entries[3].kind, EntryKind::Hardlink("usr/bin/hello".into()));
-            assert_eq!(contents.entries[6].kind, EntryKind::Symlink("/usr/share/zoneinfo/UTC".into()));
+            assert_eq!(
+                contents.entries[3].kind,
+                EntryKind::Hardlink("usr/bin/hello".into())
+            );
+            assert_eq!(
+                contents.entries[6].kind,
+                EntryKind::Symlink("/usr/share/zoneinfo/UTC".into())
+            );
         }
     }
 
@@ -439,45 +648,81 @@ mod tests {
     #[test]
     fn hostile_parent_dir_traversal_is_refused() {
         let err = refused(&[dir("./"), file("./../../etc/passwd", b"root::0:0")]);
-        assert!(matches!(err.kind, DebErrorKind::UnsafePath(PathError::ParentComponent(_))), "{err}");
+        assert!(
+            matches!(
+                err.kind,
+                DebErrorKind::UnsafePath(PathError::ParentComponent(_))
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("./../../etc/passwd"), "{err}");
     }
 
     #[test]
     fn hostile_absolute_path_is_refused() {
         let err = refused(&[file("/etc/cron.d/evil", b"* * * * * root sh")]);
-        assert!(matches!(err.kind, DebErrorKind::UnsafePath(PathError::Absolute(_))), "{err}");
+        assert!(
+            matches!(err.kind, DebErrorKind::UnsafePath(PathError::Absolute(_))),
+            "{err}"
+        );
     }
 
     #[test]
     fn hostile_symlink_escaping_the_root_is_refused() {
-        let err = refused(&[dir("./usr/"), symlink("./usr/shadow", "../../../etc/shadow")]);
-        assert!(matches!(err.kind, DebErrorKind::UnsafePath(PathError::EscapesRoot { .. })), "{err}");
+        let err = refused(&[
+            dir("./usr/"),
+            symlink("./usr/shadow", "../../../etc/shadow"),
+        ]);
+        assert!(
+            matches!(
+                err.kind,
+                DebErrorKind::UnsafePath(PathError::EscapesRoot { .. })
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("./usr/shadow"), "{err}");
     }
 
     #[test]
     fn hostile_absolute_symlink_climbing_above_the_root_is_refused() {
         let err = refused(&[symlink("./evil", "/../../etc/shadow")]);
-        assert!(matches!(err.kind, DebErrorKind::UnsafePath(PathError::EscapesRoot { .. })), "{err}");
+        assert!(
+            matches!(
+                err.kind,
+                DebErrorKind::UnsafePath(PathError::EscapesRoot { .. })
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn hostile_entry_below_a_symlink_is_refused() {
         let err = refused(&[symlink("./etc", "/tmp"), file("./etc/passwd", b"x")]);
-        assert!(matches!(err.kind, DebErrorKind::BelowSymlink(ref l) if l == "etc"), "{err}");
+        assert!(
+            matches!(err.kind, DebErrorKind::BelowSymlink(ref l) if l == "etc"),
+            "{err}"
+        );
     }
 
     #[test]
     fn hostile_hardlink_to_unknown_path_is_refused() {
         let err = refused(&[hardlink("./usr/bin/sh", "./bin/bash")]);
-        assert!(matches!(err.kind, DebErrorKind::BadHardlink(ref t) if t == "bin/bash"), "{err}");
+        assert!(
+            matches!(err.kind, DebErrorKind::BadHardlink(ref t) if t == "bin/bash"),
+            "{err}"
+        );
     }
 
     #[test]
     fn hostile_hardlink_outside_the_root_is_refused() {
         let err = refused(&[hardlink("./passwd", "../../../etc/passwd")]);
-        assert!(matches!(err.kind, DebErrorKind::UnsafePath(PathError::ParentComponent(_))), "{err}");
+        assert!(
+            matches!(
+                err.kind,
+                DebErrorKind::UnsafePath(PathError::ParentComponent(_))
+            ),
+            "{err}"
+        );
     }
 
     #[test]
@@ -490,7 +735,10 @@ mod tests {
     fn hostile_character_device_is_refused() {
         let err = refused(&[special(b'3', "./dev/mem")]);
         assert!(matches!(err.kind, DebErrorKind::ForbiddenType(_)), "{err}");
-        assert!(err.to_string().contains("./dev/mem") && err.to_string().contains("character device"), "{err}");
+        assert!(
+            err.to_string().contains("./dev/mem") && err.to_string().contains("character device"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -547,7 +795,10 @@ mod tests {
                 (&format!("data.tar{suffix}"), data),
             ]);
             let err = read(&bytes).expect_err("corrupt");
-            assert!(matches!(err.kind, DebErrorKind::Corrupt(_)), "data.tar{suffix}: {err}");
+            assert!(
+                matches!(err.kind, DebErrorKind::Corrupt(_)),
+                "data.tar{suffix}: {err}"
+            );
         }
     }
 
@@ -561,7 +812,10 @@ mod tests {
     fn wrong_package_in_control_is_refused() {
         let bytes = ar(&[
             ("debian-binary", b"2.0\n".to_vec()),
-            ("control.tar.gz", compress(&control_tar(&CONTROL.replace("hello", "evil")), ".gz")),
+            (
+                "control.tar.gz",
+                compress(&control_tar(&CONTROL.replace("hello", "evil")), ".gz"),
+            ),
             ("data.tar.gz", compress(&raw_tar(&good_data()), ".gz")),
         ]);
         let err = read(&bytes).expect_err("wrong package");
@@ -575,13 +829,19 @@ mod tests {
             ("control.tar.gz", compress(&control_tar(CONTROL), ".gz")),
             ("data.tar.lz4", vec![0; 10]),
         ]);
-        assert!(matches!(read(&bytes).unwrap_err().kind, DebErrorKind::Unsupported(_)));
+        assert!(matches!(
+            read(&bytes).unwrap_err().kind,
+            DebErrorKind::Unsupported(_)
+        ));
         let bytes = ar(&[
             ("debian-binary", b"2.0\n".to_vec()),
             ("control.tar.gz", compress(&control_tar(CONTROL), ".gz")),
             ("data.tar.gz", compress(&raw_tar(&good_data()), ".gz")),
             ("evil.sh", b"#!/bin/sh".to_vec()),
         ]);
-        assert!(matches!(read(&bytes).unwrap_err().kind, DebErrorKind::Unsupported(_)));
+        assert!(matches!(
+            read(&bytes).unwrap_err().kind,
+            DebErrorKind::Unsupported(_)
+        ));
     }
 }

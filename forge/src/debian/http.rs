@@ -16,7 +16,10 @@ const ATTEMPTS: u32 = 3;
 /// Fetches `url` fully into memory, retrying transient failures a bounded number of times.
 /// `max_bytes` bounds what a misbehaving server can make forge buffer.
 pub fn get(url: &str, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
-    let err = |reason: String| HttpError { url: url.to_string(), reason };
+    let err = |reason: String| HttpError {
+        url: url.to_string(),
+        reason,
+    };
     let client = reqwest::blocking::Client::builder()
         .user_agent(concat!("forge/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
@@ -28,11 +31,15 @@ pub fn get(url: &str, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
         match client.get(url).send() {
             Ok(response) if response.status().is_success() => {
                 if response.content_length().is_some_and(|n| n > max_bytes) {
-                    return Err(err(format!("response larger than the {max_bytes} bytes expected")));
+                    return Err(err(format!(
+                        "response larger than the {max_bytes} bytes expected"
+                    )));
                 }
                 let bytes = response.bytes().map_err(|e| err(e.to_string()))?;
                 if bytes.len() as u64 > max_bytes {
-                    return Err(err(format!("response larger than the {max_bytes} bytes expected")));
+                    return Err(err(format!(
+                        "response larger than the {max_bytes} bytes expected"
+                    )));
                 }
                 return Ok(bytes.to_vec());
             }

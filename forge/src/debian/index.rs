@@ -34,8 +34,10 @@ impl Indexes {
     /// Builds the universe from packages listed in suite order. Packages of other
     /// architectures than `arch` and `all` are ignored.
     pub fn new(arch: &str, suites: Vec<SuiteIndex>, packages: Vec<BinaryPackage>) -> Indexes {
-        let packages: Vec<BinaryPackage> =
-            packages.into_iter().filter(|p| p.arch == arch || p.arch == "all").collect();
+        let packages: Vec<BinaryPackage> = packages
+            .into_iter()
+            .filter(|p| p.arch == arch || p.arch == "all")
+            .collect();
         let mut candidates: HashMap<String, usize> = HashMap::new();
         for (i, p) in packages.iter().enumerate() {
             match candidates.get(&p.name) {
@@ -48,17 +50,27 @@ impl Indexes {
         let mut providers: HashMap<String, Vec<(usize, Option<String>)>> = HashMap::new();
         let mut candidate_indices: Vec<usize> = candidates.values().copied().collect();
         candidate_indices.sort_by(|&a, &b| {
-            (packages[a].priority, &packages[a].name).cmp(&(packages[b].priority, &packages[b].name))
+            (packages[a].priority, &packages[a].name)
+                .cmp(&(packages[b].priority, &packages[b].name))
         });
         for i in candidate_indices {
             // A malformed Provides only matters if the package is ever needed; its own
             // dependency parse will then report the stanza.
             for provided in relation::parse_provides(&packages[i].provides).unwrap_or_default() {
                 let version = provided.constraint.map(|(_, v)| v);
-                providers.entry(provided.name).or_default().push((i, version));
+                providers
+                    .entry(provided.name)
+                    .or_default()
+                    .push((i, version));
             }
         }
-        Indexes { arch: arch.to_string(), suites, packages, candidates, providers }
+        Indexes {
+            arch: arch.to_string(),
+            suites,
+            packages,
+            candidates,
+            providers,
+        }
     }
 
     /// The package apt would install for `name`, if any real package has that name.
@@ -69,17 +81,27 @@ impl Indexes {
     /// Candidates that provide `name`, most important `Priority` first, then by name, with
     /// the provided version.
     pub fn providers(&self, name: &str) -> impl Iterator<Item = (&BinaryPackage, Option<&str>)> {
-        self.providers.get(name).into_iter().flatten().map(|(i, v)| (&self.packages[*i], v.as_deref()))
+        self.providers
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|(i, v)| (&self.packages[*i], v.as_deref()))
     }
 
     /// A specific version of a package, in any suite (for packages a base recipe locked).
     pub fn exact(&self, name: &str, version: &str) -> Option<&BinaryPackage> {
-        self.packages.iter().find(|p| p.name == name && p.version == version)
+        self.packages
+            .iter()
+            .find(|p| p.name == name && p.version == version)
     }
 
     /// Whether `alt`'s name, qualifier and version constraint accept the real package `pkg`.
     pub fn accepts(&self, alt: &Alternative, pkg_version: &str) -> bool {
-        self.arch_qualifier_ok(alt) && alt.constraint.as_ref().is_none_or(|(op, v)| op.holds(pkg_version, v))
+        self.arch_qualifier_ok(alt)
+            && alt
+                .constraint
+                .as_ref()
+                .is_none_or(|(op, v)| op.holds(pkg_version, v))
     }
 
     /// `:any` and `:native` are satisfiable in a single-architecture image; an explicit
@@ -93,12 +115,22 @@ impl Indexes {
 
     /// Suites for the lock, in request order.
     pub fn locked_suites(&self) -> Vec<LockedSuite> {
-        self.suites.iter().map(|s| LockedSuite { name: s.name.clone(), date: s.release.date.clone() }).collect()
+        self.suites
+            .iter()
+            .map(|s| LockedSuite {
+                name: s.name.clone(),
+                date: s.release.date.clone(),
+            })
+            .collect()
     }
 
     /// The newest Release date: a reproducible timestamp for everything built from this lock.
     pub fn source_date_epoch(&self) -> u64 {
-        self.suites.iter().map(|s| s.release.date_epoch).max().unwrap_or(0)
+        self.suites
+            .iter()
+            .map(|s| s.release.date_epoch)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -107,7 +139,13 @@ pub(crate) mod testing {
     use super::*;
 
     /// A synthetic package for resolver tests.
-    pub fn pkg(name: &str, version: &str, suite: &str, depends: &str, provides: &str) -> BinaryPackage {
+    pub fn pkg(
+        name: &str,
+        version: &str,
+        suite: &str,
+        depends: &str,
+        provides: &str,
+    ) -> BinaryPackage {
         BinaryPackage {
             name: name.into(),
             version: version.into(),

@@ -40,19 +40,29 @@ pub fn parse(text: &str, suite: &str) -> Result<Vec<BinaryPackage>, String> {
     let mut packages = Vec::with_capacity(paragraphs.len());
     for p in paragraphs {
         let field = |name: &str| {
-            p.get(name).ok_or_else(|| format!("stanza at line {} has no `{name}` field", p.line))
+            p.get(name)
+                .ok_or_else(|| format!("stanza at line {} has no `{name}` field", p.line))
         };
         let name = field("Package")?;
         let size = field("Size")?;
         let sha256 = field("SHA256")?;
         let filename = field("Filename")?;
         if sha256.len() != 64 || !sha256.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!("package `{name}` (line {}): bad SHA256 `{sha256}`", p.line));
+            return Err(format!(
+                "package `{name}` (line {}): bad SHA256 `{sha256}`",
+                p.line
+            ));
         }
         if filename.starts_with('/') || filename.split('/').any(|c| c == ".." || c.is_empty()) {
-            return Err(format!("package `{name}` (line {}): unsafe Filename `{filename}`", p.line));
+            return Err(format!(
+                "package `{name}` (line {}): unsafe Filename `{filename}`",
+                p.line
+            ));
         }
-        let source = p.get("Source").map(|s| s.split_whitespace().next().unwrap_or(name)).unwrap_or(name);
+        let source = p
+            .get("Source")
+            .map(|s| s.split_whitespace().next().unwrap_or(name))
+            .unwrap_or(name);
         packages.push(BinaryPackage {
             name: name.to_string(),
             version: field("Version")?.to_string(),
@@ -60,7 +70,9 @@ pub fn parse(text: &str, suite: &str) -> Result<Vec<BinaryPackage>, String> {
             source: source.to_string(),
             suite: suite.to_string(),
             filename: filename.to_string(),
-            size: size.parse().map_err(|_| format!("package `{name}` (line {}): bad Size `{size}`", p.line))?,
+            size: size
+                .parse()
+                .map_err(|_| format!("package `{name}` (line {}): bad Size `{size}`", p.line))?,
             sha256: sha256.to_ascii_lowercase(),
             pre_depends: p.get("Pre-Depends").unwrap_or("").to_string(),
             depends: p.get("Depends").unwrap_or("").to_string(),
@@ -89,7 +101,37 @@ mod tests {
     #[test]
     fn unsafe_filename_is_refused() {
         let bad = STANZA.replace("pool/main/g/glibc/", "pool/../../etc/");
-        assert!(parse(&bad, "trixie").unwrap_err().contains("unsafe Filename"));
+        assert!(parse(&bad, "trixie")
+            .unwrap_err()
+            .contains("unsafe Filename"));
+    }
+
+    #[test]
+    fn continuation_lines_and_multiple_stanzas() {
+        let text = format!(
+            "{STANZA}Description: x\n more\n\n{}",
+            STANZA.replace("libc6", "libc6-dev")
+        );
+        let pkgs = parse(&text, "trixie").unwrap();
+        assert_eq!(pkgs.len(), 2);
+        assert_eq!(pkgs[1].name, "libc6-dev");
+        let tricky = STANZA.replace(
+            "Depends: libgcc-s1\n",
+            "Pre-Depends: zlib1g\nDescription: Package: evil\n",
+        );
+        let p = &parse(&tricky, "trixie").unwrap()[0];
+        assert_eq!(
+            (p.depends.as_str(), p.pre_depends.as_str(), p.name.as_str()),
+            ("", "zlib1g", "libc6")
+        );
+    }
+
+    #[test]
+    fn duplicate_field_is_refused() {
+        let bad = format!("{STANZA}SHA256: {}\n", "1".repeat(64));
+        assert!(parse(&bad, "trixie")
+            .unwrap_err()
+            .contains("duplicate field `SHA256`"));
     }
 
     #[test]

@@ -51,7 +51,10 @@ pub fn parse_depends(field: &str) -> Result<Vec<Group>, String> {
         if group.is_empty() {
             continue;
         }
-        let alternatives = group.split('|').map(parse_alternative).collect::<Result<Vec<_>, _>>()?;
+        let alternatives = group
+            .split('|')
+            .map(parse_alternative)
+            .collect::<Result<Vec<_>, _>>()?;
         groups.push(Group(alternatives));
     }
     Ok(groups)
@@ -79,17 +82,26 @@ pub fn parse_provides(field: &str) -> Result<Vec<Alternative>, String> {
 fn parse_alternative(text: &str) -> Result<Alternative, String> {
     let text = text.trim();
     if text.contains(['[', ']', '<', '>']) && !text.contains('(') {
-        return Err(format!("`{text}`: architecture restrictions or build profiles do not belong in a binary package"));
+        return Err(format!(
+            "`{text}`: architecture restrictions or build profiles do not belong in a binary package"
+        ));
     }
     let (head, constraint) = match text.split_once('(') {
         Some((head, rest)) => {
             let inner = rest
                 .strip_suffix(')')
-                .ok_or_else(|| format!("`{text}`: version constraint must end with `)` and nothing may follow it"))?
+                .ok_or_else(|| {
+                    format!(
+                        "`{text}`: version constraint must end with `)` and nothing may follow it"
+                    )
+                })?
                 .trim();
-            let split = inner.find(|c: char| !matches!(c, '<' | '>' | '=')).unwrap_or(inner.len());
+            let split = inner
+                .find(|c: char| !matches!(c, '<' | '>' | '='))
+                .unwrap_or(inner.len());
             let (op, version) = inner.split_at(split);
-            let op = Relation::parse(op.trim()).ok_or_else(|| format!("`{text}`: unknown relation `{op}`"))?;
+            let op = Relation::parse(op.trim())
+                .ok_or_else(|| format!("`{text}`: unknown relation `{op}`"))?;
             let version = version.trim();
             if version.is_empty() || version.contains(char::is_whitespace) {
                 return Err(format!("`{text}`: bad version `{version}`"));
@@ -103,11 +115,17 @@ fn parse_alternative(text: &str) -> Result<Alternative, String> {
         None => (head, None),
     };
     let valid_name = name.len() >= 2
-        && name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.'));
+        && name.bytes().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.')
+        });
     if !valid_name {
         return Err(format!("`{text}`: bad package name `{name}`"));
     }
-    Ok(Alternative { name: name.to_string(), arch, constraint })
+    Ok(Alternative {
+        name: name.to_string(),
+        arch,
+        constraint,
+    })
 }
 
 #[cfg(test)]
@@ -116,13 +134,22 @@ mod tests {
 
     #[test]
     fn groups_alternatives_constraints_and_qualifiers() {
-        let deps = parse_depends("libc6 (>= 2.38), debconf (>= 0.5) | debconf-2.0, python3:any (<< 3.14~),perl:native").unwrap();
+        let deps = parse_depends(
+            "libc6 (>= 2.38), debconf (>= 0.5) | debconf-2.0, python3:any (<< 3.14~),perl:native",
+        )
+        .unwrap();
         assert_eq!(deps.len(), 4);
-        assert_eq!(deps[0].0[0].constraint, Some((Relation::GreaterEq, "2.38".into())));
+        assert_eq!(
+            deps[0].0[0].constraint,
+            Some((Relation::GreaterEq, "2.38".into()))
+        );
         assert_eq!(deps[1].0.len(), 2);
         assert_eq!(deps[1].0[1].name, "debconf-2.0");
         assert_eq!(deps[2].0[0].arch.as_deref(), Some("any"));
-        assert_eq!(deps[2].0[0].constraint, Some((Relation::Less, "3.14~".into())));
+        assert_eq!(
+            deps[2].0[0].constraint,
+            Some((Relation::Less, "3.14~".into()))
+        );
         assert_eq!(deps[3].0[0].arch.as_deref(), Some("native"));
         assert_eq!(deps[1].to_string(), "debconf (>= 0.5) | debconf-2.0");
     }

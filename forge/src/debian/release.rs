@@ -12,12 +12,18 @@ use super::control;
 /// against debian-archive-keyring): the archive automatic signing key, the security archive
 /// automatic signing key and the stable release key, exported from debian-archive-keyring.
 const ARCHIVE_KEYS: [(&str, &[u8]); 3] = [
-    ("Debian Archive Automatic Signing Key (13/trixie)", include_bytes!("../../assets/keyrings/debian-archive-trixie-automatic.pgp")),
+    (
+        "Debian Archive Automatic Signing Key (13/trixie)",
+        include_bytes!("../../assets/keyrings/debian-archive-trixie-automatic.pgp"),
+    ),
     (
         "Debian Security Archive Automatic Signing Key (13/trixie)",
         include_bytes!("../../assets/keyrings/debian-archive-trixie-security-automatic.pgp"),
     ),
-    ("Debian Stable Release Key (13/trixie)", include_bytes!("../../assets/keyrings/debian-archive-trixie-stable.pgp")),
+    (
+        "Debian Stable Release Key (13/trixie)",
+        include_bytes!("../../assets/keyrings/debian-archive-trixie-stable.pgp"),
+    ),
 ];
 
 /// Why an InRelease file was not accepted.
@@ -25,7 +31,9 @@ const ARCHIVE_KEYS: [(&str, &[u8]); 3] = [
 pub enum ReleaseError {
     #[error("not an OpenPGP clear-signed message: {0}")]
     NotSigned(String),
-    #[error("bad signature: no signature verifies against the Debian archive keys forge carries ({0})")]
+    #[error(
+        "bad signature: no signature verifies against the Debian archive keys forge carries ({0})"
+    )]
     BadSignature(String),
     #[error("malformed Release text: {0}")]
     Malformed(String),
@@ -52,11 +60,14 @@ fn archive_keys() -> Result<Vec<(&'static str, SignedPublicKey)>, ReleaseError> 
     ARCHIVE_KEYS
         .iter()
         .map(|(name, bytes)| {
-            let key = SignedPublicKey::from_bytes(*bytes)
-                .map_err(|e| ReleaseError::BadSignature(format!("embedded key `{name}` unreadable: {e}")))?;
+            let key = SignedPublicKey::from_bytes(*bytes).map_err(|e| {
+                ReleaseError::BadSignature(format!("embedded key `{name}` unreadable: {e}"))
+            })?;
             // Checks self-signatures and every subkey's binding, including signing subkeys'
             // embedded back-signatures.
-            key.verify().map_err(|e| ReleaseError::BadSignature(format!("embedded key `{name}` invalid: {e}")))?;
+            key.verify().map_err(|e| {
+                ReleaseError::BadSignature(format!("embedded key `{name}` invalid: {e}"))
+            })?;
             Ok((*name, key))
         })
         .collect()
@@ -66,8 +77,10 @@ fn archive_keys() -> Result<Vec<(&'static str, SignedPublicKey)>, ReleaseError> 
 /// the key that vouched for it. Only the signed text is ever parsed afterwards, never the raw
 /// file, so nothing outside the signature can influence the result.
 pub fn verify_inrelease(bytes: &[u8]) -> Result<(String, &'static str), ReleaseError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ReleaseError::NotSigned("not UTF-8".into()))?;
-    let (message, _) = CleartextSignedMessage::from_string(text).map_err(|e| ReleaseError::NotSigned(e.to_string()))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| ReleaseError::NotSigned("not UTF-8".into()))?;
+    let (message, _) = CleartextSignedMessage::from_string(text)
+        .map_err(|e| ReleaseError::NotSigned(e.to_string()))?;
     if message.signatures().is_empty() {
         return Err(ReleaseError::NotSigned("no signatures".into()));
     }
@@ -85,9 +98,21 @@ pub fn verify_inrelease(bytes: &[u8]) -> Result<(String, &'static str), ReleaseE
     let issuers: Vec<String> = message
         .signatures()
         .iter()
-        .flat_map(|s| s.issuer_fingerprint().into_iter().map(|f| f.to_string()).collect::<Vec<_>>())
+        .flat_map(|s| {
+            s.issuer_fingerprint()
+                .into_iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
-    Err(ReleaseError::BadSignature(format!("signed by {}", if issuers.is_empty() { "unknown keys".into() } else { issuers.join(", ") })))
+    Err(ReleaseError::BadSignature(format!(
+        "signed by {}",
+        if issuers.is_empty() {
+            "unknown keys".into()
+        } else {
+            issuers.join(", ")
+        }
+    )))
 }
 
 fn signed_text(message: &CleartextSignedMessage) -> String {
@@ -98,22 +123,38 @@ fn signed_text(message: &CleartextSignedMessage) -> String {
 pub fn parse_release(text: &str) -> Result<Release, ReleaseError> {
     let paragraphs = control::parse(text).map_err(|e| ReleaseError::Malformed(e.to_string()))?;
     let [p] = paragraphs.as_slice() else {
-        return Err(ReleaseError::Malformed(format!("expected one paragraph, found {}", paragraphs.len())));
+        return Err(ReleaseError::Malformed(format!(
+            "expected one paragraph, found {}",
+            paragraphs.len()
+        )));
     };
-    let field = |name: &str| p.get(name).ok_or_else(|| ReleaseError::Malformed(format!("no `{name}` field")));
+    let field = |name: &str| {
+        p.get(name)
+            .ok_or_else(|| ReleaseError::Malformed(format!("no `{name}` field")))
+    };
     let date = field("Date")?;
-    let date_epoch = parse_date(date).ok_or_else(|| ReleaseError::Malformed(format!("unreadable Date `{date}`")))?;
+    let date_epoch = parse_date(date)
+        .ok_or_else(|| ReleaseError::Malformed(format!("unreadable Date `{date}`")))?;
     let valid_until_epoch = match p.get("Valid-Until") {
-        Some(v) => Some(parse_date(v).ok_or_else(|| ReleaseError::Malformed(format!("unreadable Valid-Until `{v}`")))?),
+        Some(v) => Some(
+            parse_date(v)
+                .ok_or_else(|| ReleaseError::Malformed(format!("unreadable Valid-Until `{v}`")))?,
+        ),
         None => None,
     };
     let mut sha256 = HashMap::new();
-    for line in field("SHA256")?.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for line in field("SHA256")?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let [hash, size, path] = parts.as_slice() else {
             return Err(ReleaseError::Malformed(format!("bad SHA256 line `{line}`")));
         };
-        let size = size.parse().map_err(|_| ReleaseError::Malformed(format!("bad size in `{line}`")))?;
+        let size = size
+            .parse()
+            .map_err(|_| ReleaseError::Malformed(format!("bad size in `{line}`")))?;
         sha256.insert(path.to_string(), (hash.to_ascii_lowercase(), size));
     }
     Ok(Release {
@@ -123,7 +164,9 @@ pub fn parse_release(text: &str) -> Result<Release, ReleaseError> {
         date_epoch,
         valid_until: p.get("Valid-Until").map(str::to_string),
         valid_until_epoch,
-        acquire_by_hash: p.get("Acquire-By-Hash").is_some_and(|v| v.eq_ignore_ascii_case("yes")),
+        acquire_by_hash: p
+            .get("Acquire-By-Hash")
+            .is_some_and(|v| v.eq_ignore_ascii_case("yes")),
         sha256,
     })
 }
@@ -133,17 +176,30 @@ pub fn parse_release(text: &str) -> Result<Release, ReleaseError> {
 pub fn parse_date(text: &str) -> Option<u64> {
     let text = text.split_once(',').map_or(text, |(_, rest)| rest);
     let parts: Vec<&str> = text.split_whitespace().collect();
-    let [day, month, year, time, zone] = parts.as_slice() else { return None };
+    let [day, month, year, time, zone] = parts.as_slice() else {
+        return None;
+    };
     if !matches!(*zone, "UTC" | "GMT" | "Z" | "+0000") {
         return None;
     }
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i64 + 1;
     let day: i64 = day.parse().ok()?;
     let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else { return None };
-    if !(1..=31).contains(&day) || !(0..24).contains(h) || !(0..60).contains(m) || !(0..61).contains(s) {
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, s] = hms.as_slice() else {
+        return None;
+    };
+    if !(1..=31).contains(&day)
+        || !(0..24).contains(h)
+        || !(0..60).contains(m)
+        || !(0..61).contains(s)
+    {
         return None;
     }
     let seconds = days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
@@ -168,8 +224,14 @@ mod tests {
     #[test]
     fn release_dates() {
         assert_eq!(parse_date("Thu, 01 Jan 1970 00:00:00 UTC"), Some(0));
-        assert_eq!(parse_date("Sat, 09 Aug 2025 09:50:06 UTC"), Some(1_754_733_006));
-        assert_eq!(parse_date("Sat, 21 Nov 2026 09:15:44 UTC"), Some(1_795_252_544));
+        assert_eq!(
+            parse_date("Sat, 09 Aug 2025 09:50:06 UTC"),
+            Some(1_754_733_006)
+        );
+        assert_eq!(
+            parse_date("Sat, 21 Nov 2026 09:15:44 UTC"),
+            Some(1_795_252_544)
+        );
         assert_eq!(parse_date("Sat, 21 Nov 2026 09:15:44 +0100"), None);
         assert_eq!(parse_date("yesterday"), None);
     }
@@ -177,6 +239,52 @@ mod tests {
     #[test]
     fn embedded_keys_load() {
         assert_eq!(archive_keys().unwrap().len(), 3);
+    }
+
+    /// trixie-security's InRelease as published on 2026-11-28 (signed by the security
+    /// archive's trixie subkey and the bookworm key, which forge does not carry).
+    const SECURITY_INRELEASE: &[u8] = include_bytes!("testdata/trixie-security.InRelease");
+
+    #[test]
+    fn real_inrelease_verifies_with_an_embedded_subkey() {
+        let (text, key) = verify_inrelease(SECURITY_INRELEASE).unwrap();
+        assert_eq!(
+            key,
+            "Debian Security Archive Automatic Signing Key (13/trixie)"
+        );
+        let release = parse_release(&text).unwrap();
+        assert_eq!(release.codename, "trixie-security");
+        assert!(release.acquire_by_hash);
+        assert!(release.valid_until_epoch.unwrap() > release.date_epoch);
+        let (hash, size) = &release.sha256["main/binary-amd64/Packages.xz"];
+        assert_eq!(hash.len(), 64);
+        assert!(*size > 0);
+    }
+
+    #[test]
+    fn tampered_signed_text_is_refused() {
+        let text = String::from_utf8(SECURITY_INRELEASE.to_vec()).unwrap();
+        let tampered = text.replacen("Codename: trixie-security", "Codename: trixie-securitx", 1);
+        assert_ne!(text, tampered);
+        let err = verify_inrelease(tampered.as_bytes()).unwrap_err();
+        assert!(matches!(err, ReleaseError::BadSignature(_)), "{err}");
+        assert!(err.to_string().contains("bad signature"), "{err}");
+    }
+
+    #[test]
+    fn text_after_the_signature_is_never_parsed() {
+        let mut bytes = SECURITY_INRELEASE.to_vec();
+        bytes.extend_from_slice(b"\nSHA256:\n 0000000000000000000000000000000000000000000000000000000000000000 1 evil\n");
+        if let Ok((text, _)) = verify_inrelease(&bytes) {
+            assert!(!text.contains("evil"));
+        }
+    }
+
+    #[test]
+    fn stripped_signature_is_refused() {
+        let text = String::from_utf8(SECURITY_INRELEASE.to_vec()).unwrap();
+        let cleartext = text.split("-----BEGIN PGP SIGNATURE-----").next().unwrap();
+        assert!(verify_inrelease(cleartext.as_bytes()).is_err());
     }
 
     #[test]
