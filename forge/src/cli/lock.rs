@@ -17,7 +17,11 @@ pub struct Args {
 
 pub fn run(project: &Project, args: Args) -> Result<()> {
     let partial = !args.names.is_empty();
-    let mut pending = if partial { args.names.clone() } else { project.all_recipes()? };
+    let mut pending = if partial {
+        args.names.clone()
+    } else {
+        project.all_recipes()?
+    };
     let mut requests: Vec<RecipeRequest> = Vec::new();
     while let Some(name) = pending.pop() {
         if requests.iter().any(|r| r.name == name) {
@@ -49,7 +53,8 @@ pub fn run(project: &Project, args: Args) -> Result<()> {
     } else {
         fresh
     };
-    lock.save_atomic(&lock_path).with_context(|| format!("cannot write {}", lock_path.display()))?;
+    lock.save_atomic(&lock_path)
+        .with_context(|| format!("cannot write {}", lock_path.display()))?;
     for r in &lock.recipes {
         if requests.iter().any(|q| q.name == r.name) {
             println!("{} {} packages", r.name, r.packages.len());
