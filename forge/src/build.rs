@@ -219,6 +219,13 @@ impl BuildContext {
         is_root: bool,
         packages: &'a [LockedPackage],
     ) -> Result<Vec<PlannedLayer<'a>>> {
+        // Fail closed: an image silently missing its runtime or app would be worse than none.
+        if recipe.node.is_some() || recipe.build.is_some() {
+            bail!(
+                "{}: this forge cannot build `[node]` or `[build]` layers yet\n  hint: remove those sections or use a forge that has the builders (issue 4)",
+                self.project.relative(&recipe.path)
+            );
+        }
         let mut layers = Vec::new();
         if !packages.is_empty() {
             layers.push(PlannedLayer {
