@@ -25,7 +25,6 @@
 pub mod secrets;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};

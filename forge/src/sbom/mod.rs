@@ -289,13 +289,14 @@ pub fn oci_purl(name: &str, digest: &str) -> String {
 /// A CycloneDX hash from an SRI string (`sha512-<base64>`).
 fn sri_hash(sri: &str) -> Option<Hash> {
     let (alg, b64) = sri.split_once('-')?;
-    let alg = match alg {
-        "sha512" => HashAlgorithm::SHA_512,
-        "sha384" => HashAlgorithm::SHA_384,
-        "sha256" => HashAlgorithm::SHA_256,
+    let (alg, len) = match alg {
+        "sha512" => (HashAlgorithm::SHA_512, 64),
+        "sha384" => (HashAlgorithm::SHA_384, 48),
+        "sha256" => (HashAlgorithm::SHA_256, 32),
         _ => return None,
     };
-    Some(Hash { alg, content: HashValue(hex::encode(base64_decode(b64)?)) })
+    let bytes = base64_decode(b64)?;
+    (bytes.len() == len).then(|| Hash { alg, content: HashValue(hex::encode(bytes)) })
 }
 
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
@@ -370,7 +371,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let img = image(dir.path());
         let inv = Inventory::read(&img).unwrap();
-        let facts = Facts { node: Some(NodeRuntime { version: "22.23.5".into(), integrity: Some("sha512-AAAA".into()) }), ..Facts::default() };
+        let facts = Facts { node: Some(NodeRuntime { version: "22.23.5".into(), integrity: Some(format!("sha512-{}", "A".repeat(86) + "==")) }), ..Facts::default() };
         let a = to_json(build("t", &img, &inv, &facts, 1_760_000_000).unwrap()).unwrap();
         let b = to_json(build("t", &img, &inv, &facts, 1_760_000_000).unwrap()).unwrap();
         assert_eq!(a, b);
@@ -385,6 +386,7 @@ mod tests {
         assert!(text.contains(&img.digest));
         assert!(!text.contains("frontend"), "package.json without a version is not a package");
         assert_eq!(package_keys(&a).unwrap().len(), 5);
+        assert!(text.contains(&"0".repeat(128)), "node tarball integrity as a SHA-512 hash");
         let c = to_json(build("t", &img, &inv, &facts, 1_760_000_001).unwrap()).unwrap();
         assert_ne!(a, c, "serial and timestamp follow SOURCE_DATE_EPOCH");
     }

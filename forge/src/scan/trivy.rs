@@ -31,7 +31,7 @@ pub enum TrivyError {
     NoDb(PathBuf),
     #[error("Trivy DB metadata {} is unreadable: {reason}; replace the DB", path.display())]
     BadDb { path: PathBuf, reason: String },
-    #[error("Trivy DB in {} was updated {updated} ({age_days} days ago), older than the {max_days}-day maximum in the policy; refresh the DB (or its mirror) and scan again")]
+    #[error("Trivy DB in {} was updated {updated} ({age_days} days ago), older than the {max_days}-day maximum in the policy; refresh the DB (or its mirror) and scan again", dir.display())]
     StaleDb { dir: PathBuf, updated: String, age_days: i64, max_days: u32 },
     #[error("trivy failed ({status}): {stderr}\nfix the cause above and re-run `forge scan NAME`")]
     Crashed { status: String, stderr: String },
