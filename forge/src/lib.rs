@@ -1,6 +1,13 @@
 //! forge: turns declarative recipes into reproducible distroless OCI images.
 
 pub mod fsentry;
+pub mod layer;
+pub mod layer_store;
+pub mod oci;
+pub mod project;
+pub mod recipe;
+pub mod report;
+pub mod rootfs;
 pub mod image_fs;
 pub mod sbom;
 pub mod policy;
