@@ -1,5 +1,7 @@
 //! forge: turns declarative recipes into reproducible distroless OCI images.
 
+pub mod cache;
+pub mod debian;
 pub mod fsentry;
 pub mod layer;
 pub mod layer_store;
@@ -12,3 +14,4 @@ pub mod image_fs;
 pub mod sbom;
 pub mod policy;
 pub mod scan;
+pub mod lock;
