@@ -1,17 +1,18 @@
 //! forge: turns declarative recipes into reproducible distroless OCI images.
 
+pub mod build;
 pub mod cache;
 pub mod debian;
 pub mod fsentry;
+pub mod image_fs;
 pub mod layer;
 pub mod layer_store;
+pub mod lock;
 pub mod oci;
+pub mod policy;
 pub mod project;
 pub mod recipe;
 pub mod report;
 pub mod rootfs;
-pub mod image_fs;
 pub mod sbom;
-pub mod policy;
 pub mod scan;
-pub mod lock;

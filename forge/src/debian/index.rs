@@ -47,7 +47,9 @@ impl Indexes {
         }
         let mut providers: HashMap<String, Vec<(usize, Option<String>)>> = HashMap::new();
         let mut candidate_indices: Vec<usize> = candidates.values().copied().collect();
-        candidate_indices.sort_by(|&a, &b| packages[a].name.cmp(&packages[b].name));
+        candidate_indices.sort_by(|&a, &b| {
+            (packages[a].priority, &packages[a].name).cmp(&(packages[b].priority, &packages[b].name))
+        });
         for i in candidate_indices {
             // A malformed Provides only matters if the package is ever needed; its own
             // dependency parse will then report the stanza.
@@ -64,7 +66,8 @@ impl Indexes {
         self.candidates.get(name).map(|&i| &self.packages[i])
     }
 
-    /// Candidates that provide `name`, sorted by package name, with the provided version.
+    /// Candidates that provide `name`, most important `Priority` first, then by name, with
+    /// the provided version.
     pub fn providers(&self, name: &str) -> impl Iterator<Item = (&BinaryPackage, Option<&str>)> {
         self.providers.get(name).into_iter().flatten().map(|(i, v)| (&self.packages[*i], v.as_deref()))
     }
@@ -117,6 +120,7 @@ pub(crate) mod testing {
             pre_depends: String::new(),
             depends: depends.into(),
             provides: provides.into(),
+            priority: 3,
         }
     }
 }

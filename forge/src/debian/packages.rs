@@ -19,6 +19,19 @@ pub struct BinaryPackage {
     pub pre_depends: String,
     pub depends: String,
     pub provides: String,
+    /// `Priority:` rank, 0 (required) .. 4 (extra / missing): among several providers of a
+    /// virtual package the most important one wins, as with apt (mawk, not gawk, for `awk`).
+    pub priority: u8,
+}
+
+fn priority_rank(priority: Option<&str>) -> u8 {
+    match priority {
+        Some("required") => 0,
+        Some("important") => 1,
+        Some("standard") => 2,
+        Some("optional") => 3,
+        _ => 4,
+    }
 }
 
 /// Parses a decompressed `Packages` index of `suite`.
@@ -52,6 +65,7 @@ pub fn parse(text: &str, suite: &str) -> Result<Vec<BinaryPackage>, String> {
             pre_depends: p.get("Pre-Depends").unwrap_or("").to_string(),
             depends: p.get("Depends").unwrap_or("").to_string(),
             provides: p.get("Provides").unwrap_or("").to_string(),
+            priority: priority_rank(p.get("Priority")),
         });
     }
     Ok(packages)

@@ -54,6 +54,8 @@ fn archive_keys() -> Result<Vec<(&'static str, SignedPublicKey)>, ReleaseError> 
         .map(|(name, bytes)| {
             let key = SignedPublicKey::from_bytes(*bytes)
                 .map_err(|e| ReleaseError::BadSignature(format!("embedded key `{name}` unreadable: {e}")))?;
+            // Checks self-signatures and every subkey's binding, including signing subkeys'
+            // embedded back-signatures.
             key.verify().map_err(|e| ReleaseError::BadSignature(format!("embedded key `{name}` invalid: {e}")))?;
             Ok((*name, key))
         })
@@ -73,8 +75,9 @@ pub fn verify_inrelease(bytes: &[u8]) -> Result<(String, &'static str), ReleaseE
         if message.verify(&key).is_ok() {
             return Ok((signed_text(&message), name));
         }
+        // Subkey binding (and back-) signatures were checked by `key.verify()` in archive_keys.
         for subkey in &key.public_subkeys {
-            if subkey.verify(&key).is_ok() && message.verify(subkey).is_ok() {
+            if message.verify(subkey).is_ok() {
                 return Ok((signed_text(&message), name));
             }
         }

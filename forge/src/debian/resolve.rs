@@ -257,7 +257,15 @@ mod tests {
     fn virtual_packages_resolve_through_provides() {
         let idx = universe(vec![pkg("app", "1", "trixie", "awk", ""), pkg("mawk", "1.3", "trixie", "", "awk"), pkg("gawk", "5", "trixie", "", "awk")]);
         let closure = resolve(&request(&["app"], &[]), &idx).unwrap();
-        assert_eq!(names(&closure), ["app", "gawk"], "providers are tried in name order");
+        assert_eq!(names(&closure), ["app", "gawk"], "equally important providers are tried in name order");
+    }
+
+    #[test]
+    fn most_important_provider_wins() {
+        let mut mawk = pkg("mawk", "1.3", "trixie", "", "awk");
+        mawk.priority = 0;
+        let idx = universe(vec![pkg("app", "1", "trixie", "awk", ""), mawk, pkg("gawk", "5", "trixie", "", "awk")]);
+        assert_eq!(names(&resolve(&request(&["app"], &[]), &idx).unwrap()), ["app", "mawk"]);
     }
 
     #[test]
