@@ -398,6 +398,9 @@ impl BuildContext {
             recipe: self.project.relative(&built.recipe.path),
             inputs: built.inputs.clone(),
             reference: image.reference(&built.recipe.name),
+            sbom: None,
+            policy: None,
+            scan: None,
         }
     }
 
@@ -410,7 +413,7 @@ impl BuildContext {
         let out = self.project.out_dir();
         let dir = out.join(name);
         let archive = out.join(format!("{name}.tar"));
-        if Report::load(&dir).is_ok_and(|old| old == report) && archive.is_file() {
+        if Report::load(&dir).is_ok_and(|old| old.same_build(&report)) && archive.is_file() {
             return Ok(Written { report, changed: false });
         }
         std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;

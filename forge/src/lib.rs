@@ -16,3 +16,4 @@ pub mod report;
 pub mod rootfs;
 pub mod sbom;
 pub mod scan;
+pub mod supply_chain;

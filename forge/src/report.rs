@@ -28,6 +28,15 @@ pub struct Report {
     pub inputs: String,
     /// `forge.local/<name>:<12 hex>` tag used in the docker-archive.
     pub reference: String,
+    /// SBOM path relative to the project root (`sbom/<name>.cdx.json`), set by the supply-chain step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbom: Option<String>,
+    /// Image-policy verdict (`forge verify`), set by the supply-chain step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::PolicyRecord>,
+    /// Trivy-gate verdict (`forge scan`), set by the supply-chain step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<crate::scan::ScanRecord>,
 }
 
 /// One layer of the report, bottom first.
@@ -48,6 +57,13 @@ impl Report {
     pub fn load(dir: &Path) -> io::Result<Report> {
         let bytes = std::fs::read(dir.join(FILE_NAME))?;
         serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Whether `other` describes the same build, ignoring what the supply-chain steps added
+    /// (they re-run on every build and update the report in place).
+    pub fn same_build(&self, other: &Report) -> bool {
+        let strip = |r: &Report| Report { sbom: None, policy: None, scan: None, ..r.clone() };
+        strip(self) == strip(other)
     }
 
     /// Pretty JSON with a trailing newline.

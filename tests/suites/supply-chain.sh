@@ -56,10 +56,15 @@ images=(${SUPPLY_IMAGES:-base})
 if [[ -z "${SUPPLY_IMAGES:-}" ]]; then
   for app in backend frontend postgres; do [[ -f "recipes/$app.toml" ]] && images+=("$app"); done
 fi
-echo "# images: ${images[*]}"
+test_images=(test-vuln test-root test-shell test-setuid test-key test-port)
+echo "# images: ${images[*]}; test images: ${test_images[*]}"
+
+# A clean clone of the committed tree: its out/, sbom/ and lock changes stay in $work.
+git clone -q "$root" "$work/p"
+cd "$work/p"
+"$forge" lock "${images[@]}" "${test_images[@]}" >/dev/null
 
 # A PATH without trivy, for the fail-closed checks.
-mkdir -p "$work/bin"
 no_trivy_path="$(dirname "$(command -v cargo)"):/usr/local/bin:/usr/bin:/bin"
 if PATH="$no_trivy_path" command -v trivy >/dev/null; then
   echo "a trivy is installed system-wide ($(PATH="$no_trivy_path" command -v trivy)); the no-trivy checks need it off PATH" >&2
@@ -189,13 +194,17 @@ expect_fail "forge build --scan=required without trivy fails closed" "trivy not 
 out="$(env PATH="$no_trivy_path" "$forge" build base 2>&1)" && grep -q "NOT SCANNED" <<<"$out" \
   && [[ "$(report_field base .scan.verdict)" == unscanned ]] && ok "forge build (auto) records unscanned with a warning" || { not_ok "auto build without trivy"; echo "$out" | tail; }
 
-echo "# 5. image policies on test images"
+echo "# 5. image policies on test images (their builds fail on the policy, after writing out/)"
+for t in test-root test-shell test-setuid test-key test-port; do
+  expect_fail "forge build $t fails on its policy violation" "image policy violation" -- "$forge" build "$t" --scan=skip
+done
 expect_fail "test-root: runs as root" "user: config.User: image runs as root" -- "$forge" verify test-root
 expect_fail "test-shell: contains a shell" "no_shell: /usr/bin/(sh|dash)" -- "$forge" verify test-shell
 expect_fail "test-setuid: has a setuid file" "no_setuid: /" -- "$forge" verify test-setuid
 expect_fail "test-key: planted private key" "no_secrets: /home/nonroot/.ssh/id_ed25519: private key" -- "$forge" verify test-key
 expect_fail "test-port: extra port" "ports: config.ExposedPorts\[2222/tcp\]" -- "$forge" verify test-port
-expect_fail "unknown rule in the image policy names file and line" "bad.toml:[0-9]+:.*no_curl" -- bash -c "cp policies/image.toml '$work/bad.toml' && echo 'no_curl = true' >>'$work/bad.toml' && sed -i 's/^\[rules\]/[rules]\nno_curl = true/' '$work/bad.toml' && '$forge' verify base --policy '$work/bad.toml'"
+printf '[rules]\nuser = "65532:65532"\nmax_size_mb = 64\nno_curl = true\n' >"$work/bad.toml"
+expect_fail "unknown rule in the image policy names file and line" "bad.toml:4:.*no_curl" -- "$forge" verify base --policy "$work/bad.toml"
 
 echo "$passed passed, $failed failed"
 [[ "$failed" -eq 0 ]]

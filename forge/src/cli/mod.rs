@@ -2,6 +2,9 @@
 
 mod build;
 mod lock;
+mod sbom;
+mod scan;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -26,6 +29,12 @@ pub enum Command {
     Lock(lock::Args),
     /// Build images from the lock into out/<name>/ (OCI layout) and out/<name>.tar.
     Build(build::Args),
+    /// Write the CycloneDX SBOM of a built image (sbom/NAME.cdx.json), or --validate it.
+    Sbom(sbom::Args),
+    /// Scan a built image with Trivy and apply policies/vulnerabilities.toml (fails closed).
+    Scan(scan::Args),
+    /// Check a built image against policies/image.toml.
+    Verify(verify::Args),
 }
 
 /// Runs the parsed command line.
@@ -35,5 +44,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Lock(args) => lock::run(&project, args),
         Command::Build(args) => build::run(project, args),
+        Command::Sbom(args) => sbom::run(&project, args),
+        Command::Scan(args) => scan::run(&project, args),
+        Command::Verify(args) => verify::run(&project, args),
     }
 }

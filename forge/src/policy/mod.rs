@@ -89,7 +89,19 @@ pub struct ImageRules {
     #[serde(default)]
     pub ports: Vec<u16>,
     pub max_size_mb: Option<u64>,
+    /// Rules this image is exempt from (e.g. a test image that must carry busybox), each
+    /// waiver explained by `justification`.
+    #[serde(default)]
+    pub waive: Vec<String>,
+    #[serde(default)]
+    pub justification: String,
 }
+
+/// Names of the rules, as violations and waivers spell them.
+pub const RULES: &[&str] = &[
+    "user", "no_shell", "no_package_manager", "no_setuid", "world_writable", "lock_pinned", "ports", "max_size_mb",
+    "required_labels", "no_secrets",
+];
 
 fn yes() -> bool {
     true
@@ -155,6 +167,21 @@ impl ImagePolicy {
             line: e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(1),
             reason: e.message().to_string(),
         })?;
+        let invalid = |needle: &str, reason: String| PolicyFileError::Invalid {
+            path: path.into(),
+            line: text.find(needle).map(|at| text[..at].matches('\n').count() + 1).unwrap_or(1),
+            reason,
+        };
+        for (image, rules) in &raw.images {
+            for rule in &rules.waive {
+                if !RULES.contains(&rule.as_str()) {
+                    return Err(invalid(&format!("\"{rule}\""), format!("images.{image}.waive: unknown rule {rule:?} (rules: {})", RULES.join(", "))));
+                }
+            }
+            if !rules.waive.is_empty() && rules.justification.trim().is_empty() {
+                return Err(invalid(&format!("[images.{image}]"), format!("images.{image}: a waiver needs a justification")));
+            }
+        }
         Ok(ImagePolicy { path: path.into(), rules: raw.rules, images: raw.images })
     }
 
@@ -258,6 +285,7 @@ impl ImagePolicy {
             }
         }
 
+        v.retain(|violation| !per_image.waive.contains(&violation.rule));
         let verdict = if v.is_empty() { "passed" } else { "failed" };
         Ok(PolicyRecord { verdict: verdict.into(), policy: self.path.clone(), violations: v })
     }
@@ -360,6 +388,21 @@ ports = [3000]
         let subjects: Vec<&str> = r.violations.iter().map(|v| v.subject.as_str()).collect();
         assert_eq!(subjects, ["/var/lib/dpkg/status.d/tzdata", "/var/lib/dpkg/status.d/extra"]);
         assert_eq!(r.verdict, "failed");
+    }
+
+    #[test]
+    fn waivers_need_a_known_rule_and_a_justification() {
+        let base = "[rules]\nuser = \"65532:65532\"\nmax_size_mb = 10\n";
+        let ok = format!("{base}[images.web]\nwaive = [\"no_shell\"]\njustification = \"test image runs busybox\"\n");
+        let policy = ImagePolicy::parse("p", &ok).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        layout(dir.path(), "web", good_config(), &[vec![file("usr/bin/busybox", 0o755, b"x")]]);
+        let image = ImageFs::load(dir.path(), Some("web"), &|_| false).unwrap();
+        assert!(policy.verify("web", &image, &VerifyInput::default()).unwrap().violations.is_empty());
+        let err = ImagePolicy::parse("p", &ok.replace("no_shell", "no_shells")).unwrap_err().to_string();
+        assert!(err.starts_with("p:5:") && err.contains("no_shells"), "{err}");
+        let err = ImagePolicy::parse("p", &ok.replace("test image runs busybox", "")).unwrap_err().to_string();
+        assert!(err.contains("justification"), "{err}");
     }
 
     #[test]
