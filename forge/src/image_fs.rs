@@ -173,6 +173,18 @@ impl ImageFs {
     /// Opens the image `name` in `layout` and flattens its layers. Content is kept for paths
     /// where `keep(path)` is true (e.g. package metadata the SBOM reads).
     pub fn load(layout: &Path, name: Option<&str>, keep: &dyn Fn(&str) -> bool) -> Result<ImageFs, ImageFsError> {
+        let mut image = ImageFs::head(layout, name)?;
+        for (index, layer) in image.layers.iter().enumerate() {
+            walk_layer(layout, layer, &mut |path, header, reader| {
+                apply_entry(&mut image.files, index, path, header, reader, keep)
+            })?;
+        }
+        Ok(image)
+    }
+
+    /// Opens the image `name` in `layout` without reading its layers (`files` stays empty):
+    /// digests, config and layer list only.
+    pub fn head(layout: &Path, name: Option<&str>) -> Result<ImageFs, ImageFsError> {
         let desc = find_image(layout, name)?;
         let manifest_bytes = read_blob(layout, &desc.digest)?;
         let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
@@ -189,12 +201,6 @@ impl ImageFs {
             .iter()
             .map(|l| Layer { digest: l.digest.clone(), size: l.size, media_type: l.media_type.clone() })
             .collect();
-        let mut files = BTreeMap::new();
-        for (index, layer) in layers.iter().enumerate() {
-            walk_layer(layout, layer, &mut |path, header, reader| {
-                apply_entry(&mut files, index, path, header, reader, keep)
-            })?;
-        }
         Ok(ImageFs {
             layout: layout.to_path_buf(),
             digest: desc.digest,
@@ -204,7 +210,7 @@ impl ImageFs {
             architecture: config.architecture,
             config: config.config,
             layers,
-            files,
+            files: BTreeMap::new(),
         })
     }
 

@@ -33,10 +33,19 @@ pub struct BuiltOutput {
 
 /// Opens `out/<name>/` (content of package metadata loaded for the SBOM and pin checks).
 pub fn open(project: &Project, name: &str) -> Result<BuiltOutput> {
+    open_with(project, name, true)
+}
+
+/// Opens `out/<name>/` for the scan, which needs only digests (layers are not read).
+pub fn open_head(project: &Project, name: &str) -> Result<BuiltOutput> {
+    open_with(project, name, false)
+}
+
+fn open_with(project: &Project, name: &str, files: bool) -> Result<BuiltOutput> {
     let dir = project.out_dir().join(name);
     let report = Report::load(&dir)
         .with_context(|| format!("no build of {name} in {} (run `forge build {name}`)", dir.display()))?;
-    let image = ImageFs::load(&dir, Some(name), &sbom::inventory::wanted)?;
+    let image = if files { ImageFs::load(&dir, Some(name), &sbom::inventory::wanted)? } else { ImageFs::head(&dir, Some(name))? };
     if image.digest != report.digest {
         bail!("{}: image digest {} differs from the report's {}; rebuild with `forge build {name}`", dir.display(), image.digest, report.digest);
     }

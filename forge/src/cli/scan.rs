@@ -72,7 +72,7 @@ pub struct Args {
 
 pub fn run(project: &Project, args: Args) -> Result<()> {
     let start = Instant::now();
-    let mut out = supply_chain::open(&project, &args.name)?;
+    let mut out = supply_chain::open_head(project, &args.name)?;
     let outcome = supply_chain::scan(project, &mut out, Mode::Required, &args.trivy.config(), args.trivy.vuln_policy.as_deref())?;
     match args.format {
         Format::Table => print!("{}", outcome.table),
