@@ -393,7 +393,7 @@ ports = [3000]
     #[test]
     fn waivers_need_a_known_rule_and_a_justification() {
         let base = "[rules]\nuser = \"65532:65532\"\nmax_size_mb = 10\n";
-        let ok = format!("{base}[images.web]\nwaive = [\"no_shell\"]\njustification = \"test image runs busybox\"\n");
+        let ok = format!("{base}[images.web]\nwaive = [\"no_shell\"]\njustification = \"test image runs busybox\"\nports = [3000]\n");
         let policy = ImagePolicy::parse("p", &ok).unwrap();
         let dir = tempfile::tempdir().unwrap();
         layout(dir.path(), "web", good_config(), &[vec![file("usr/bin/busybox", 0o755, b"x")]]);
