@@ -499,6 +499,9 @@ impl BuildContext {
             reference: image.reference(&built.recipe.name),
             // A new build has not been pushed anywhere yet; `forge push` records its pushes.
             pushed: Vec::new(),
+            sbom: None,
+            policy: None,
+            scan: None,
         }
     }
 

@@ -32,6 +32,15 @@ pub struct Report {
     /// prod at them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pushed: Vec<Pushed>,
+    /// SBOM path relative to the project root (`sbom/<name>.cdx.json`), set by the supply-chain step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbom: Option<String>,
+    /// Image-policy verdict (`forge verify`), set by the supply-chain step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::PolicyRecord>,
+    /// Trivy-gate verdict (`forge scan`), set by the supply-chain step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<crate::scan::ScanRecord>,
 }
 
 /// One registry push of the image.

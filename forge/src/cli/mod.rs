@@ -8,6 +8,9 @@ mod lock;
 mod pin;
 mod promote;
 mod push;
+mod sbom;
+mod scan;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +46,12 @@ pub enum Command {
     Promote(promote::PromoteArgs),
     /// Preflight, build, gate, load, pin and `helm upgrade --install` the chart.
     Deploy(deploy::DeployArgs),
+    /// Write the CycloneDX SBOM of a built image (sbom/NAME.cdx.json), or --validate it.
+    Sbom(sbom::Args),
+    /// Scan a built image with Trivy and apply policies/vulnerabilities.toml (fails closed).
+    Scan(scan::Args),
+    /// Check a built image against policies/image.toml.
+    Verify(verify::Args),
 }
 
 /// Runs the parsed command line; the exit code is non-zero for `pin --check` on stale values
@@ -58,5 +67,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Pin(args) => pin::run(&project.root, &args),
         Command::Promote(args) => promote::run(&project.root, &args),
         Command::Deploy(args) => deploy::run(&project.root, &args),
+        Command::Sbom(args) => sbom::run(&project, args).map(|()| ExitCode::SUCCESS),
+        Command::Scan(args) => scan::run(&project, args).map(|()| ExitCode::SUCCESS),
+        Command::Verify(args) => verify::run(&project, args).map(|()| ExitCode::SUCCESS),
     }
 }
