@@ -1,7 +1,7 @@
 # forge: the main job is `make build`, every test is `make test` (README.md, .ci/run).
 SHELL := /bin/bash
 FORGE := target/release/forge
-SUITES := forge backend frontend chart delivery
+SUITES := forge backend frontend chart supply-chain delivery
 
 .PHONY: build test bench forge host-tools
 
