@@ -1,3 +1,10 @@
 //! forge: turns declarative recipes into reproducible distroless OCI images.
 
 pub mod fsentry;
+pub mod layer;
+pub mod layer_store;
+pub mod oci;
+pub mod project;
+pub mod recipe;
+pub mod report;
+pub mod rootfs;

@@ -1,0 +1,71 @@
+//! `out/<name>/forge-report.json`: what was built, for people and for later steps (scan,
+//! policy, push add their own fields).
+
+use std::io;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the report inside `out/<name>/`.
+pub const FILE_NAME: &str = "forge-report.json";
+
+/// The build report of one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub name: String,
+    /// Manifest digest, `sha256:...`.
+    pub digest: String,
+    pub config_digest: String,
+    /// Compressed size: manifest + config + distinct layers.
+    pub size: u64,
+    pub uncompressed_size: u64,
+    pub layers: Vec<LayerReport>,
+    /// RFC 3339 creation time (the image epoch).
+    pub created: String,
+    /// Recipe file, relative to the project root.
+    pub recipe: String,
+    /// The lock's inputs digest for this recipe.
+    pub inputs: String,
+    /// `forge.local/<name>:<12 hex>` tag used in the docker-archive.
+    pub reference: String,
+}
+
+/// One layer of the report, bottom first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerReport {
+    pub digest: String,
+    pub diff_id: String,
+    pub size: u64,
+    pub uncompressed_size: u64,
+    /// What the layer holds: `debian`, `system`, `node`, `deps`, `app`, `files`...
+    pub concern: String,
+    /// Recipe that produced the layer (`base` for inherited layers).
+    pub recipe: String,
+}
+
+impl Report {
+    /// Reads `out/<name>/forge-report.json` from the image directory `dir`.
+    pub fn load(dir: &Path) -> io::Result<Report> {
+        let bytes = std::fs::read(dir.join(FILE_NAME))?;
+        serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("report serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+impl Report {
+    /// Writes the report into the image directory `dir` atomically (temp file + rename), so a
+    /// reader never sees half a report. Later steps (scan, policy, push) update it this way.
+    pub fn save_atomic(&self, dir: &Path) -> io::Result<()> {
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        io::Write::write_all(&mut tmp, &self.to_json())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(dir.join(FILE_NAME)).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
