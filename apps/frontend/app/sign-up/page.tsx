@@ -1,0 +1,14 @@
+import { redirect } from "next/navigation";
+
+import { signUpAction } from "@/app/auth-actions";
+import { AuthForm } from "@/components/AuthForm";
+import { currentSession } from "@/lib/session";
+
+export default async function SignUpPage() {
+  if (await currentSession()) redirect("/tasks");
+  return (
+    <main className="shell">
+      <AuthForm mode="sign-up" action={signUpAction} />
+    </main>
+  );
+}

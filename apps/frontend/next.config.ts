@@ -1,0 +1,16 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // .next/standalone is what the container image ships (see README: "Image layout").
+  output: "standalone",
+  // Trace files relative to this app, so the standalone tree has server.js at its root
+  // no matter where the repository is checked out.
+  outputFileTracingRoot: __dirname,
+  // No X-Powered-By banner in responses.
+  poweredByHeader: false,
+  // The image has a read-only root; only .next/cache is writable. Image optimisation
+  // would write there unbounded, and the app has no images to optimise.
+  images: { unoptimized: true },
+};
+
+export default nextConfig;
