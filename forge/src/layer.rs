@@ -59,6 +59,8 @@ pub fn write_layer(entries: Vec<Entry>, mtime: u64, dir: &Path) -> Result<LayerB
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
     let (diff_id, uncompressed_size, digest, size) =
         write_tar_gz(&entries, mtime, tmp.as_file().try_clone().map_err(io_err)?).map_err(io_err)?;
+    // Blobs are public content (temp files start as 0600).
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(io_err)?;
     tmp.persist(dir.join(&digest)).map_err(|e| io_err(e.error))?;
     Ok(LayerBlob {
         digest: format!("sha256:{digest}"),

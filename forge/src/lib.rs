@@ -1,8 +1,12 @@
 //! forge: turns declarative recipes into reproducible distroless OCI images.
 
+pub mod build;
+pub mod cache;
+pub mod debian;
 pub mod fsentry;
 pub mod layer;
 pub mod layer_store;
+pub mod lock;
 pub mod oci;
 pub mod project;
 pub mod recipe;

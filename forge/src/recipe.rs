@@ -21,7 +21,7 @@ pub enum RecipeError {
         source: std::io::Error,
     },
     /// A syntax error, an unknown key or a bad value, located in the file.
-    #[error("{}:{line}:{column}: {}{message}\n  hint: fix the recipe; the format is described in README.md (\"Recipe format\")",
+    #[error("{}:{line}:{column}: {}{message}\n  hint: fix the recipe; the format is described in recipes/README.md",
         path.display(), key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
     Invalid {
         path: PathBuf,

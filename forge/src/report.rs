@@ -65,6 +65,7 @@ impl Report {
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         io::Write::write_all(&mut tmp, &self.to_json())?;
         tmp.as_file().sync_all()?;
+        std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
         tmp.persist(dir.join(FILE_NAME)).map_err(|e| e.error)?;
         Ok(())
     }

@@ -1,0 +1,297 @@
+//! Runs the real `forge` binary on small projects that need no network: recipes without Debian
+//! packages still get the system layer and extra files, which is enough to check outputs,
+//! determinism, up-to-date detection, lock enforcement and atomic `out/` replacement.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use forge::lock::{self, Lock, LockedRecipe};
+use forge::recipe::Recipe;
+
+const FORGE: &str = env!("CARGO_BIN_EXE_forge");
+
+/// A project with one package-less recipe `mini`, locked, and its own cache dir.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(recipe: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("recipes")).unwrap();
+        std::fs::write(dir.path().join("recipes/mini.toml"), recipe).unwrap();
+        let p = Project { dir };
+        p.lock();
+        p
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes the lock `forge lock` would write for the package-less recipe (no mirror needed).
+    fn lock(&self) {
+        let recipe = Recipe::load(&self.root().join("recipes/mini.toml")).unwrap();
+        let request = forge::build::debian_request(&recipe, Vec::new());
+        let mut lock = Lock::new(1_750_000_000, Vec::new());
+        lock.upsert_recipe(LockedRecipe { name: "mini".into(), inputs: lock::inputs_digest(&request), packages: vec![] });
+        lock.save_atomic(&self.root().join("recipes/forge.lock")).unwrap();
+    }
+
+    fn forge(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(FORGE);
+        c.args(args)
+            .current_dir(self.root())
+            .env("FORGE_CACHE", self.root().join("cache"))
+            .env_remove("SOURCE_DATE_EPOCH");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.forge(args).output().unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+const MINI: &str = r#"
+name = "mini"
+[image]
+entrypoint = ["/hello"]
+ports = [8080]
+env = { GREETING = "hi" }
+[[files]]
+content = "hello\n"
+dest = "/etc/hello"
+"#;
+
+#[test]
+fn build_writes_layout_archive_and_report() {
+    let p = Project::new(MINI);
+    let o = p.run(&["build", "mini"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stdout(&o);
+    let digest = line.trim().strip_prefix("mini ").expect("`mini DIGEST`").to_string();
+    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{line}");
+
+    let out = p.root().join("out");
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("mini/index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"][0]["digest"], digest.as_str());
+    assert_eq!(index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"], "mini");
+    assert_eq!(std::fs::read_to_string(out.join("mini/oci-layout")).unwrap(), r#"{"imageLayoutVersion":"1.0.0"}"#);
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("mini/forge-report.json")).unwrap()).unwrap();
+    assert_eq!(report["digest"], digest.as_str());
+    let concerns: Vec<&str> = report["layers"].as_array().unwrap().iter().map(|l| l["concern"].as_str().unwrap()).collect();
+    assert_eq!(concerns, ["system", "files"]);
+    assert_eq!(report["created"], "2025-06-15T15:06:40Z");
+
+    let config_path = out.join("mini/blobs/sha256").join(&report["config_digest"].as_str().unwrap()[7..]);
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(config_path).unwrap()).unwrap();
+    let c = &config["config"];
+    assert_eq!(c["User"], "65532:65532");
+    assert_eq!(c["WorkingDir"], "/home/nonroot");
+    assert_eq!(c["Entrypoint"][0], "/hello");
+    assert!(c["ExposedPorts"]["8080/tcp"].is_object());
+    let env: Vec<&str> = c["Env"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(env.contains(&"GREETING=hi"));
+    assert!(env.contains(&"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"));
+    assert!(env.iter().any(|e| e.starts_with("PATH=/usr/local/sbin")));
+    assert_eq!(config["created"], "2025-06-15T15:06:40Z");
+
+    // docker-archive: manifest.json referencing the same blobs, tagged with the digest prefix.
+    let mut ar = tar::Archive::new(std::fs::File::open(out.join("mini.tar")).unwrap());
+    let mut names = Vec::new();
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().to_string();
+        if name == "manifest.json" {
+            let m: serde_json::Value = serde_json::from_reader(&mut e).unwrap();
+            assert_eq!(m[0]["RepoTags"][0], format!("forge.local/mini:{}", &digest[7..19]));
+            assert_eq!(m[0]["Layers"].as_array().unwrap().len(), 2);
+        }
+        names.push(name);
+    }
+    assert!(names.contains(&"manifest.json".to_string()) && names.contains(&"index.json".to_string()));
+}
+
+#[test]
+fn json_flag_prints_the_report() {
+    let p = Project::new(MINI);
+    let o = p.run(&["build", "mini", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(report["name"], "mini");
+    assert_eq!(report["layers"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn same_inputs_give_the_same_digest_across_paths_caches_umask_tz_and_tmpdir() {
+    let a = Project::new(MINI);
+    let b = Project::new(MINI);
+    let oa = a.run(&["build", "mini"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let ob = b
+        .forge(&["build", "mini"])
+        .env("TZ", "Asia/Kathmandu")
+        .env("TMPDIR", tmp.path())
+        .pre_exec_umask(0o077)
+        .output()
+        .unwrap();
+    assert!(oa.status.success() && ob.status.success(), "{}{}", stderr(&oa), stderr(&ob));
+    assert_eq!(stdout(&oa), stdout(&ob));
+    assert_eq!(
+        std::fs::read(a.root().join("out/mini.tar")).unwrap(),
+        std::fs::read(b.root().join("out/mini.tar")).unwrap()
+    );
+    // A different epoch is a different image.
+    let oc = a.forge(&["build", "mini"]).env("SOURCE_DATE_EPOCH", "1").output().unwrap();
+    assert!(oc.status.success(), "{}", stderr(&oc));
+    assert_ne!(stdout(&oa), stdout(&oc));
+}
+
+#[test]
+fn unchanged_rebuild_leaves_out_alone() {
+    let p = Project::new(MINI);
+    assert!(p.run(&["build", "mini"]).status.success());
+    let index = p.root().join("out/mini/index.json");
+    let before = std::fs::metadata(&index).unwrap().modified().unwrap();
+    let o = p.run(&["build", "mini"]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("up to date"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&index).unwrap().modified().unwrap(), before);
+}
+
+#[test]
+fn missing_lock_says_run_forge_lock() {
+    let p = Project::new(MINI);
+    std::fs::remove_file(p.root().join("recipes/forge.lock")).unwrap();
+    let o = p.run(&["build", "mini"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("recipes/forge.lock does not exist") && stderr(&o).contains("run `forge lock`"), "{}", stderr(&o));
+}
+
+#[test]
+fn stale_lock_says_run_forge_lock() {
+    let p = Project::new(MINI);
+    std::fs::write(p.root().join("recipes/mini.toml"), format!("{MINI}\n[debian]\npackages = [\"libc6\"]\n")).unwrap();
+    let o = p.run(&["build", "mini"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("out of date for recipe `mini`") && e.contains("run `forge lock`"), "{e}");
+}
+
+#[test]
+fn recipe_missing_from_lock_says_run_forge_lock() {
+    let p = Project::new(MINI);
+    std::fs::write(p.root().join("recipes/other.toml"), "name = \"other\"\n").unwrap();
+    let o = p.run(&["build", "other"]);
+    let e = stderr(&o);
+    assert!(!o.status.success() && e.contains("no entry for recipe `other`") && e.contains("run `forge lock`"), "{e}");
+}
+
+#[test]
+fn bad_recipe_is_reported_with_file_line_and_key() {
+    let p = Project::new(MINI);
+    std::fs::write(p.root().join("recipes/mini.toml"), "name = \"mini\"\n[image]\nuser = \"root\"\n").unwrap();
+    let o = p.run(&["build", "mini"]);
+    let e = stderr(&o);
+    assert!(!o.status.success() && e.contains("recipes/mini.toml:3:8: key `image.user`: invalid user `root`"), "{e}");
+}
+
+#[test]
+fn unknown_recipe_and_empty_selection_are_errors() {
+    let p = Project::new(MINI);
+    let e = stderr(&p.run(&["build", "nope"]));
+    assert!(e.contains("no recipe named `nope`"), "{e}");
+    let e = stderr(&p.run(&["build"]));
+    assert!(e.contains("--all"), "{e}");
+}
+
+#[test]
+fn killed_build_leaves_previous_out_intact() {
+    // A large incompressible extra file makes the build take long enough to be killed mid-way.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.bin");
+    let mut data = vec![0u8; 96 << 20];
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    for chunk in data.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+    }
+    std::fs::write(&big, &data).unwrap();
+    let recipe = format!("{MINI}\n[[files]]\nsrc = \"{}\"\ndest = \"/big\"\n", big.display());
+    let p = Project::new(&recipe);
+    assert!(p.run(&["build", "mini"]).status.success());
+    let snapshot = || tree_digest(&p.root().join("out"));
+    let good = snapshot();
+    for delay_ms in [150u64, 400, 900] {
+        let mut child = p
+            .forge(&["build", "mini"])
+            .env("SOURCE_DATE_EPOCH", format!("{}", 1_800_000_000 + delay_ms))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().ok();
+        child.wait().unwrap();
+        if !finished {
+            assert_eq!(snapshot(), good, "out/ changed after a kill at {delay_ms} ms");
+        }
+    }
+}
+
+/// sha256 over every path and file content under `dir`, skipping forge's temp dirs.
+fn tree_digest(dir: &Path) -> String {
+    use sha2::Digest;
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.file_name().unwrap().to_string_lossy().starts_with(".forge-tmp-") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut h = sha2::Sha256::new();
+    for f in files {
+        h.update(f.to_string_lossy().as_bytes());
+        h.update(std::fs::read(&f).unwrap());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Sets the child's umask (the parent's is process-wide, so it cannot be changed per test).
+trait UmaskExt {
+    fn pre_exec_umask(&mut self, mask: u32) -> &mut Self;
+}
+
+impl UmaskExt for Command {
+    fn pre_exec_umask(&mut self, mask: u32) -> &mut Self {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: umask is async-signal-safe and touches no memory.
+        unsafe {
+            self.pre_exec(move || {
+                rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask));
+                Ok(())
+            })
+        }
+    }
+}
