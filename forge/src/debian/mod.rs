@@ -7,7 +7,7 @@
 
 pub mod control;
 pub mod deb;
-mod http;
+pub(crate) mod http;
 pub mod index;
 pub mod packages;
 pub mod relation;
@@ -24,7 +24,7 @@ pub use index::Indexes;
 pub use resolve::{resolve, ResolveError};
 
 use crate::cache::{Cache, CacheError, Lookup};
-use crate::lock::{inputs_digest, Lock, LockedPackage, LockedRecipe, LOCK_VERSION};
+use crate::lock::{inputs_digest, Lock, LockedPackage, LockedRecipe};
 use index::SuiteIndex;
 use release::Release;
 
@@ -508,12 +508,7 @@ pub fn lock_project(
 ) -> Result<Lock, LockProjectError> {
     let order = base_order(recipes)?;
     let mut loaded: Vec<((Vec<String>, String), Indexes)> = Vec::new();
-    let mut lock = Lock {
-        version: LOCK_VERSION,
-        source_date_epoch: 0,
-        suites: Vec::new(),
-        recipes: Vec::new(),
-    };
+    let mut lock = Lock::new(0, Vec::new());
     for i in order {
         let recipe = &recipes[i];
         let key = (recipe.debian.suites.clone(), recipe.debian.arch.clone());
