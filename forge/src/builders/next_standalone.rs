@@ -18,6 +18,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -62,10 +63,11 @@ pub fn plan(source: &Path, cache_root: &Path, exclude: &[String]) -> Result<Vec<
     let layers = match recorded {
         // Built before: plan from the recorded digests; build again only if a layer blob is gone.
         Some((deps, app)) => {
-            let (job_deps, job_app) = (job.clone(), job);
+            let shared = Arc::new(Mutex::new(Shared { job: Some(job), deps: None, app: None, error: None }));
+            let other = shared.clone();
             vec![
-                layer("dependencies", deps, move |bar| Ok(job_deps.run(bar)?.0)),
-                layer("app", app, move |bar| Ok(job_app.run(bar)?.1)),
+                layer("dependencies", deps, move |bar| take(&shared, bar, Part::Dependencies)),
+                layer("app", app, move |bar| take(&other, bar, Part::App)),
             ]
         }
         None => {
@@ -80,6 +82,41 @@ pub fn plan(source: &Path, cache_root: &Path, exclude: &[String]) -> Result<Vec<
         }
     };
     Ok(layers)
+}
+
+/// One build whose two halves go to two layers, which may ask for them from two threads.
+struct Shared {
+    /// The build, until a layer runs it.
+    job: Option<BuildJob>,
+    deps: Option<Vec<Entry>>,
+    app: Option<Vec<Entry>>,
+    error: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Part {
+    Dependencies,
+    App,
+}
+
+/// `part` of the shared build, running it if no layer has yet. The lock is held while
+/// building, so the other layer waits for the same build instead of starting its own.
+fn take(shared: &Mutex<Shared>, bar: &ProgressBar, part: Part) -> Result<Vec<Entry>> {
+    let mut state = shared.lock().map_err(|_| anyhow::anyhow!("the Next.js build panicked"))?;
+    if let Some(job) = state.job.take() {
+        match job.run(bar) {
+            Ok((deps, app)) => (state.deps, state.app) = (Some(deps), Some(app)),
+            Err(e) => state.error = Some(format!("{e:#}")),
+        }
+    }
+    if let Some(e) = &state.error {
+        bail!("{e}");
+    }
+    let slot = match part {
+        Part::Dependencies => state.deps.take(),
+        Part::App => state.app.take(),
+    };
+    slot.ok_or_else(|| anyhow::anyhow!("the Next.js build output was already taken"))
 }
 
 fn layer(
@@ -151,7 +188,6 @@ fn record(path: &Path, value: &Value) -> Result<()> {
 }
 
 /// One `npm ci` + `npm run build` of a source tree.
-#[derive(Clone)]
 struct BuildJob {
     source: PathBuf,
     /// Hex input digest: the seed of every value Next would otherwise pick at random.
