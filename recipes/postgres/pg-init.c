@@ -28,6 +28,7 @@
 #define PG_BIN "/usr/lib/postgresql/17/bin"
 #define DEFAULT_PGDATA "/var/lib/postgresql/data/pgdata"
 #define PWFILE "/tmp/pg-init.pwfile"
+#define POPEN_NOSHELL "/usr/local/lib/libpopen-noshell.so"
 
 static const char *env_or(const char *name, const char *fallback) {
     const char *v = getenv(name);
@@ -127,7 +128,11 @@ static void initialise(const char *pgdata, const char *user, const char *db) {
         umask(077);
         write_file(PWFILE, "w", password);
     }
+    /* initdb runs the backend through popen(), i.e. /bin/sh, which this image does not
+       have: the preloaded libpopen-noshell runs those commands directly. */
+    if (setenv("LD_PRELOAD", POPEN_NOSHELL, 1) != 0) die("setenv failed", strerror(errno));
     run(initdb, NULL);
+    unsetenv("LD_PRELOAD");
     if (!trust) unlink(PWFILE);
 
     char hba[4096];
