@@ -30,6 +30,7 @@ command -v uv >/dev/null || python3 -m pip install --quiet uv
 command -v npm >/dev/null || fail "node and npm (Node.js >= 20) are required to build the frontend"
 DOCKER=/usr/bin/docker
 
+export PGCONNECT_TIMEOUT=3
 WORK=$(mktemp -d /tmp/images-suite.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
@@ -37,7 +38,9 @@ cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [[ -S "$WORK/dockerd/docker.sock" ]]; then
+    # Containers and the network go first: the network's bridge would outlive the daemon.
     $DOCKER ps -aq | xargs -r $DOCKER rm -f >/dev/null 2>&1 || true
+    $DOCKER network rm taskflow >/dev/null 2>&1 || true
   fi
   dockerd_stop "$WORK/dockerd" || true
   rm -rf "$WORK"
