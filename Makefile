@@ -1,7 +1,7 @@
 # forge: the main job is `make build`, every test is `make test` (README.md, .ci/run).
 SHELL := /bin/bash
 FORGE := target/release/forge
-SUITES := forge backend
+SUITES := forge backend frontend chart
 
 .PHONY: build test bench forge host-tools
 

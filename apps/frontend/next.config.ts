@@ -8,6 +8,12 @@ const nextConfig: NextConfig = {
   outputFileTracingRoot: __dirname,
   // No X-Powered-By banner in responses.
   poweredByHeader: false,
+  // Keep out of the shipped tree what the server never loads: sharp/libvips (image
+  // optimisation is off, see below) and TypeScript (traced only because of next.config.ts).
+  // Less to scan, nothing unused to patch.
+  outputFileTracingExcludes: {
+    "*": ["node_modules/sharp/**", "node_modules/@img/**", "node_modules/typescript/**"],
+  },
   // The image has a read-only root; only .next/cache is writable. Image optimisation
   // would write there unbounded, and the app has no images to optimise.
   images: { unoptimized: true },

@@ -10,13 +10,25 @@ use std::time::Instant;
 use forge::fsentry::{Entry, EntryKind};
 
 fn read_tree(root: &Path, dir: &Path, out: &mut Vec<Entry>) {
-    let mut children: Vec<_> = std::fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").path()).collect();
+    let mut children: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     children.sort();
     for path in children {
         let meta = std::fs::symlink_metadata(&path).expect("stat");
-        let rel = path.strip_prefix(root).expect("under root").to_string_lossy().to_string();
+        let rel = path
+            .strip_prefix(root)
+            .expect("under root")
+            .to_string_lossy()
+            .to_string();
         let kind = if meta.file_type().is_symlink() {
-            EntryKind::Symlink(std::fs::read_link(&path).expect("readlink").to_string_lossy().to_string())
+            EntryKind::Symlink(
+                std::fs::read_link(&path)
+                    .expect("readlink")
+                    .to_string_lossy()
+                    .to_string(),
+            )
         } else if meta.is_dir() {
             EntryKind::Dir
         } else if meta.is_file() {
@@ -25,7 +37,13 @@ fn read_tree(root: &Path, dir: &Path, out: &mut Vec<Entry>) {
             continue;
         };
         let is_dir = kind == EntryKind::Dir;
-        out.push(Entry { path: rel, kind, mode: meta.permissions().mode() & 0o7777, uid: meta.uid(), gid: meta.gid() });
+        out.push(Entry {
+            path: rel,
+            kind,
+            mode: meta.permissions().mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+        });
         if is_dir {
             read_tree(root, &path, out);
         }
@@ -33,7 +51,10 @@ fn read_tree(root: &Path, dir: &Path, out: &mut Vec<Entry>) {
 }
 
 fn main() {
-    let dir = std::env::args().skip(1).find(|a| !a.starts_with("--")).expect("usage: layer_throughput DIR");
+    let dir = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .expect("usage: layer_throughput DIR");
     let dir = Path::new(&dir);
     let out = tempfile::tempdir().expect("temp dir");
     let rounds = 3;
@@ -72,5 +93,8 @@ fn main() {
     println!("layer assembly: {mb:.1} MB uncompressed tar, best of {rounds}");
     println!("  forge layer writer: {best_forge:.3} s = {forge_rate:.1} MB/s");
     println!("  tar -c | gzip -6:   {best_baseline:.3} s = {base_rate:.1} MB/s");
-    println!("  ratio forge/baseline: {:.2}x (goal >= 0.90x)", forge_rate / base_rate);
+    println!(
+        "  ratio forge/baseline: {:.2}x (goal >= 0.90x)",
+        forge_rate / base_rate
+    );
 }

@@ -33,14 +33,16 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// Packages fetched and unpacked at once (downloads wait on the network, unpacking on xz).
 const FETCH_WORKERS: usize = 4;
 
+/// Produces a layer's entries (reporting progress on the bar) when it is not cached.
+pub type ProduceEntries<'a> = Box<dyn FnOnce(&ProgressBar) -> Result<Vec<Entry>> + Send + 'a>;
+
 /// One layer a recipe contributes: its cache key inputs and how to produce its entries.
 pub struct PlannedLayer<'a> {
     /// What the layer holds, e.g. `debian`, `system`, `files` (also its history entry).
     pub concern: String,
     /// Everything that determines the layer's bytes besides forge itself and the epoch.
     pub inputs: serde_json::Value,
-    /// Produces the entries when the layer is not cached.
-    pub produce: Box<dyn FnOnce(&ProgressBar) -> Result<Vec<Entry>> + Send + 'a>,
+    pub produce: ProduceEntries<'a>,
 }
 
 /// A built image (not yet written to `out/`).
@@ -87,8 +89,12 @@ impl BuildContext {
                 project.relative(&lock_path)
             );
         }
-        let lock = Lock::load(&lock_path)
-            .with_context(|| format!("cannot read {}\n  hint: run `forge lock` to rewrite it", lock_path.display()))?;
+        let lock = Lock::load(&lock_path).with_context(|| {
+            format!(
+                "cannot read {}\n  hint: run `forge lock` to rewrite it",
+                lock_path.display()
+            )
+        })?;
         let epoch = source_date_epoch(&lock)?;
         let cache = Cache::from_env();
         let store = LayerStore::open(&cache.root().join("layers"))?;
@@ -118,14 +124,20 @@ impl BuildContext {
         }
         if chain.iter().any(|n| n == name) {
             chain.push(name.into());
-            bail!("recipe base chain loops: {}\n  hint: fix the `base` keys", chain.join(" -> "));
+            bail!(
+                "recipe base chain loops: {}\n  hint: fix the `base` keys",
+                chain.join(" -> ")
+            );
         }
         chain.push(name.into());
         let path = self.project.find_recipe(name)?;
         let recipe = Recipe::load(&path)?;
         let base = match &recipe.base {
             Some(b) => Some(self.image_inner(b, chain).with_context(|| {
-                format!("building `{b}`, the base of {}", self.project.relative(&recipe.path))
+                format!(
+                    "building `{b}`, the base of {}",
+                    self.project.relative(&recipe.path)
+                )
             })?),
             None => None,
         };
@@ -143,8 +155,15 @@ impl BuildContext {
         }
         layers.extend(own_layers);
         let config = self.image_config(&recipe, base.as_deref(), &layers);
-        let image = Image::assemble(&config, layers.iter().map(|(b, _)| b.clone()).collect(), self.store.blob_dir());
-        let mut packages = base.as_ref().map(|b| b.packages.clone()).unwrap_or_default();
+        let image = Image::assemble(
+            &config,
+            layers.iter().map(|(b, _)| b.clone()).collect(),
+            self.store.blob_dir(),
+        );
+        let mut packages = base
+            .as_ref()
+            .map(|b| b.packages.clone())
+            .unwrap_or_default();
         packages.extend(own_packages);
         let built = Arc::new(BuiltImage {
             recipe,
@@ -160,12 +179,19 @@ impl BuildContext {
 
     /// The recipe's own locked packages (minus what its base has) and its lock inputs digest;
     /// fails when the lock has no entry for the recipe or the entry is stale.
-    fn locked_packages(&self, recipe: &Recipe, base: Option<&BuiltImage>) -> Result<(Vec<LockedPackage>, String)> {
+    fn locked_packages(
+        &self,
+        recipe: &Recipe,
+        base: Option<&BuiltImage>,
+    ) -> Result<(Vec<LockedPackage>, String)> {
         let base_packages = base.map(|b| b.packages.clone()).unwrap_or_default();
         let request = debian_request(recipe, base_packages.clone());
         let lock_name = self.project.relative(&self.project.lock_path());
         let Some(locked) = self.lock.recipe(&recipe.name) else {
-            bail!("{lock_name} has no entry for recipe `{}`\n  hint: run `forge lock`", recipe.name);
+            bail!(
+                "{lock_name} has no entry for recipe `{}`\n  hint: run `forge lock`",
+                recipe.name
+            );
         };
         if locked.inputs != lock::inputs_digest(&request) {
             bail!(
@@ -174,8 +200,14 @@ impl BuildContext {
                 self.project.relative(&recipe.path)
             );
         }
-        let in_base: std::collections::BTreeSet<&str> = base_packages.iter().map(|p| p.name.as_str()).collect();
-        let own = locked.packages.iter().filter(|p| !in_base.contains(p.name.as_str())).cloned().collect();
+        let in_base: std::collections::BTreeSet<&str> =
+            base_packages.iter().map(|p| p.name.as_str()).collect();
+        let own = locked
+            .packages
+            .iter()
+            .filter(|p| !in_base.contains(p.name.as_str()))
+            .cloned()
+            .collect();
         Ok((own, locked.inputs.clone()))
     }
 
@@ -191,7 +223,10 @@ impl BuildContext {
         if !packages.is_empty() {
             layers.push(PlannedLayer {
                 concern: "debian".into(),
-                inputs: json!(packages.iter().map(|p| [&p.name, &p.sha256]).collect::<Vec<_>>()),
+                inputs: json!(packages
+                    .iter()
+                    .map(|p| [&p.name, &p.sha256])
+                    .collect::<Vec<_>>()),
                 produce: Box::new(move |bar: &ProgressBar| self.debian_entries(packages, bar)),
             });
         }
@@ -240,7 +275,8 @@ impl BuildContext {
     fn debian_entries(&self, packages: &[LockedPackage], bar: &ProgressBar) -> Result<Vec<Entry>> {
         bar.set_length(packages.len() as u64);
         let next = Mutex::new(0usize);
-        let results: Vec<Mutex<Option<Result<Vec<Entry>>>>> = packages.iter().map(|_| Mutex::new(None)).collect();
+        let results: Vec<Mutex<Option<Result<Vec<Entry>>>>> =
+            packages.iter().map(|_| Mutex::new(None)).collect();
         std::thread::scope(|s| {
             for _ in 0..FETCH_WORKERS.min(packages.len()) {
                 s.spawn(|| loop {
@@ -265,7 +301,10 @@ impl BuildContext {
         for (slot, pkg) in results.into_iter().zip(packages) {
             match slot.into_inner().expect("result slot") {
                 Some(result) => entries.extend(result?),
-                None => bail!("package {} was not unpacked (an earlier package failed)", pkg.name),
+                None => bail!(
+                    "package {} was not unpacked (an earlier package failed)",
+                    pkg.name
+                ),
             }
         }
         if let Some(ca) = rootfs::ca_certificates(&entries) {
@@ -275,16 +314,35 @@ impl BuildContext {
     }
 
     fn package_entries(&self, pkg: &LockedPackage) -> Result<Vec<Entry>> {
-        let deb = debian::fetch(pkg, &self.mirrors, &self.cache)
-            .with_context(|| format!("fetching package {} {} ({})", pkg.name, pkg.version, pkg.filename))?;
-        let contents = debian::deb::read_deb(&deb, &pkg.name)
-            .with_context(|| format!("unpacking package {} {} ({})", pkg.name, pkg.version, deb.display()))?;
-        Ok(rootfs::package_entries(&pkg.name, &contents.control, contents.md5sums.as_deref(), contents.entries))
+        let deb = debian::fetch(pkg, &self.mirrors, &self.cache).with_context(|| {
+            format!(
+                "fetching package {} {} ({})",
+                pkg.name, pkg.version, pkg.filename
+            )
+        })?;
+        let contents = debian::deb::read_deb(&deb, &pkg.name).with_context(|| {
+            format!(
+                "unpacking package {} {} ({})",
+                pkg.name,
+                pkg.version,
+                deb.display()
+            )
+        })?;
+        Ok(rootfs::package_entries(
+            &pkg.name,
+            &contents.control,
+            contents.md5sums.as_deref(),
+            contents.entries,
+        ))
     }
 
     /// Takes each planned layer from the cache or builds it; missing layers are built in
     /// parallel (compression is the bottleneck and each layer is an independent stream).
-    fn realise(&self, recipe: &str, planned: Vec<PlannedLayer<'_>>) -> Result<Vec<(LayerBlob, LayerReport)>> {
+    fn realise(
+        &self,
+        recipe: &str,
+        planned: Vec<PlannedLayer<'_>>,
+    ) -> Result<Vec<(LayerBlob, LayerReport)>> {
         let keyed: Vec<(String, PlannedLayer<'_>)> = planned
             .into_iter()
             .map(|p| {
@@ -314,7 +372,8 @@ impl BuildContext {
                         bar.set_message("unpacking");
                         bar.enable_steady_tick(std::time::Duration::from_millis(120));
                         let concern = p.concern.clone();
-                        let entries = (p.produce)(&bar).with_context(|| format!("layer `{concern}` of `{recipe}`"))?;
+                        let entries = (p.produce)(&bar)
+                            .with_context(|| format!("layer `{concern}` of `{recipe}`"))?;
                         bar.set_message("compressing");
                         let blob = self.store.put(&key, entries, self.epoch)?;
                         bar.finish_and_clear();
@@ -322,7 +381,13 @@ impl BuildContext {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("layer builder panicked")))).collect()
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow!("layer builder panicked")))
+                })
+                .collect()
         });
         results
             .into_iter()
@@ -343,7 +408,12 @@ impl BuildContext {
 
     /// The image config: the base's (or forge's defaults), overridden by the recipe, plus
     /// forge's OCI labels and one history record per layer.
-    fn image_config(&self, recipe: &Recipe, base: Option<&BuiltImage>, layers: &[(LayerBlob, LayerReport)]) -> ImageConfig {
+    fn image_config(
+        &self,
+        recipe: &Recipe,
+        base: Option<&BuiltImage>,
+        layers: &[(LayerBlob, LayerReport)],
+    ) -> ImageConfig {
         let mut rc = match base {
             Some(b) => b.config.config.clone(),
             None => RuntimeConfig {
@@ -372,12 +442,18 @@ impl BuildContext {
             rc.cmd = cmd.clone();
         }
         if let Some(ports) = &img.ports {
-            rc.exposed_ports = ports.iter().map(|p| (format!("{p}/tcp"), EmptyObject {})).collect();
+            rc.exposed_ports = ports
+                .iter()
+                .map(|p| (format!("{p}/tcp"), EmptyObject {}))
+                .collect();
         }
         let mut env: BTreeMap<String, String> = rc
             .env
             .iter()
-            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+            .filter_map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
             .collect();
         env.extend(img.env.clone());
         rc.env = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -386,12 +462,22 @@ impl BuildContext {
         rc.labels.remove("org.opencontainers.image.base.name");
         rc.labels.remove("org.opencontainers.image.base.digest");
         if let Some(b) = base {
-            rc.labels.insert("org.opencontainers.image.base.name".into(), format!("forge.local/{}", b.recipe.name));
-            rc.labels.insert("org.opencontainers.image.base.digest".into(), b.image.manifest_digest.clone());
+            rc.labels.insert(
+                "org.opencontainers.image.base.name".into(),
+                format!("forge.local/{}", b.recipe.name),
+            );
+            rc.labels.insert(
+                "org.opencontainers.image.base.digest".into(),
+                b.image.manifest_digest.clone(),
+            );
         }
-        rc.labels.insert("org.opencontainers.image.ref.name".into(), recipe.name.clone());
+        rc.labels.insert(
+            "org.opencontainers.image.ref.name".into(),
+            recipe.name.clone(),
+        );
         if let Some(d) = &recipe.description {
-            rc.labels.insert("org.opencontainers.image.description".into(), d.clone());
+            rc.labels
+                .insert("org.opencontainers.image.description".into(), d.clone());
         }
         rc.labels.extend(img.labels.clone());
 
@@ -403,10 +489,16 @@ impl BuildContext {
         }));
         ImageConfig {
             created: self.created.clone(),
-            architecture: recipe.debian.as_ref().map_or(DEFAULT_ARCH.to_string(), |d| d.arch.clone()),
+            architecture: recipe
+                .debian
+                .as_ref()
+                .map_or(DEFAULT_ARCH.to_string(), |d| d.arch.clone()),
             os: "linux".into(),
             config: rc,
-            rootfs: RootFs { kind: "layers".into(), diff_ids: layers.iter().map(|(b, _)| b.diff_id.clone()).collect() },
+            rootfs: RootFs {
+                kind: "layers".into(),
+                diff_ids: layers.iter().map(|(b, _)| b.diff_id.clone()).collect(),
+            },
             history,
         }
     }
@@ -437,10 +529,14 @@ impl BuildContext {
         let out = self.project.out_dir();
         let dir = out.join(name);
         let archive = out.join(format!("{name}.tar"));
-        if Report::load(&dir).is_ok_and(|old| old == report) && archive.is_file() {
-            return Ok(Written { report, changed: false });
+        if Report::load(&dir).is_ok_and(|old| old.same_build(&report)) && archive.is_file() {
+            return Ok(Written {
+                report,
+                changed: false,
+            });
         }
-        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("cannot create {}", out.display()))?;
         remove_abandoned_temp_dirs(&out);
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".forge-tmp-{}-", std::process::id()))
@@ -456,9 +552,13 @@ impl BuildContext {
         std::fs::write(new_dir.join(crate::report::FILE_NAME), report.to_json())?;
         oci::docker_archive::write(&built.image, name, &new_archive)
             .with_context(|| format!("writing docker-archive {}", new_archive.display()))?;
-        std::fs::rename(&new_archive, &archive).with_context(|| format!("cannot replace {}", archive.display()))?;
+        std::fs::rename(&new_archive, &archive)
+            .with_context(|| format!("cannot replace {}", archive.display()))?;
         replace_dir(&new_dir, &dir)?;
-        Ok(Written { report, changed: true })
+        Ok(Written {
+            report,
+            changed: true,
+        })
     }
 }
 
@@ -489,10 +589,20 @@ fn files_layer(recipe: &Recipe) -> Result<PlannedLayer<'static>> {
         let data = match &f.source {
             FileSource::Inline(s) => s.clone().into_bytes(),
             FileSource::Path(p) => std::fs::read(p).with_context(|| {
-                format!("{}: [[files]] src {} cannot be read", recipe.path.display(), p.display())
+                format!(
+                    "{}: [[files]] src {} cannot be read",
+                    recipe.path.display(),
+                    p.display()
+                )
             })?,
         };
-        entries.push(Entry { path: f.dest.clone(), kind: EntryKind::File(data), mode: f.mode, uid: 0, gid: 0 });
+        entries.push(Entry {
+            path: f.dest.clone(),
+            kind: EntryKind::File(data),
+            mode: f.mode,
+            uid: 0,
+            gid: 0,
+        });
     }
     let inputs = json!(entries
         .iter()
@@ -501,7 +611,11 @@ fn files_layer(recipe: &Recipe) -> Result<PlannedLayer<'static>> {
             _ => json!(e.path),
         })
         .collect::<Vec<_>>());
-    Ok(PlannedLayer { concern: "files".into(), inputs, produce: Box::new(move |_: &ProgressBar| Ok(entries)) })
+    Ok(PlannedLayer {
+        concern: "files".into(),
+        inputs,
+        produce: Box::new(move |_: &ProgressBar| Ok(entries)),
+    })
 }
 
 /// `SOURCE_DATE_EPOCH` from the environment, else the lock's.
@@ -516,20 +630,32 @@ fn source_date_epoch(lock: &Lock) -> Result<u64> {
 }
 
 fn rfc3339(epoch: u64) -> Result<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp(epoch as i64).context("epoch out of range")?;
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(epoch as i64).context("epoch out of range")?;
     Ok(t.format(&time::format_description::well_known::Rfc3339)?)
 }
 
 fn digest_json(value: &serde_json::Value) -> String {
-    hex::encode(Sha256::digest(serde_json::to_vec(value).expect("json serialises")))
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(value).expect("json serialises"),
+    ))
 }
 
-/// sha256 of the running forge binary: a layer cached by another forge build is never reused,
-/// so a change to how layers are made can never serve stale bytes.
+/// Identity of the running forge binary (version, size, mtime, inode): layers cached by
+/// another forge build are never reused, so a change to how layers are made can never serve
+/// stale bytes. A stat instead of a hash keeps no-change rebuilds fast.
 fn forge_fingerprint() -> Result<String> {
+    use std::os::unix::fs::MetadataExt;
     let exe = std::env::current_exe().context("cannot locate the forge binary")?;
-    let bytes = std::fs::read(&exe).with_context(|| format!("cannot read {}", exe.display()))?;
-    Ok(hex::encode(Sha256::digest(bytes)))
+    let m = std::fs::metadata(&exe).with_context(|| format!("cannot stat {}", exe.display()))?;
+    Ok(digest_json(&json!([
+        env!("CARGO_PKG_VERSION"),
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ino(),
+        m.dev()
+    ])))
 }
 
 /// OCI labels from the project's git checkout: revision (commit), version (`git describe`),
@@ -537,7 +663,12 @@ fn forge_fingerprint() -> Result<String> {
 /// path would leak the build host into the image).
 fn git_labels(root: &Path) -> BTreeMap<String, String> {
     let git = |args: &[&str]| -> Option<String> {
-        let out = std::process::Command::new("git").arg("-C").arg(root).args(args).output().ok()?;
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()?;
         let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
         (out.status.success() && !s.is_empty()).then_some(s)
     };
@@ -548,9 +679,13 @@ fn git_labels(root: &Path) -> BTreeMap<String, String> {
             labels.insert("org.opencontainers.image.version".into(), v);
         }
     }
-    let source = std::env::var("FORGE_IMAGE_SOURCE").ok().filter(|s| !s.is_empty()).or_else(|| {
-        git(&["config", "--get", "remote.origin.url"]).filter(|u| u.contains("://") || u.starts_with("git@"))
-    });
+    let source = std::env::var("FORGE_IMAGE_SOURCE")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            git(&["config", "--get", "remote.origin.url"])
+                .filter(|u| u.contains("://") || u.starts_with("git@"))
+        });
     if let Some(source) = source {
         labels.insert("org.opencontainers.image.source".into(), source);
     }
@@ -563,9 +698,15 @@ fn git_labels(root: &Path) -> BTreeMap<String, String> {
 fn replace_dir(new: &Path, dest: &Path) -> Result<()> {
     let ctx = || format!("cannot move the new build into {}", dest.display());
     if dest.exists() {
-        rustix::fs::renameat_with(rustix::fs::CWD, new, rustix::fs::CWD, dest, rustix::fs::RenameFlags::EXCHANGE)
-            .map_err(std::io::Error::from)
-            .with_context(ctx)?;
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            new,
+            rustix::fs::CWD,
+            dest,
+            rustix::fs::RenameFlags::EXCHANGE,
+        )
+        .map_err(std::io::Error::from)
+        .with_context(ctx)?;
     } else {
         std::fs::rename(new, dest).with_context(ctx)?;
     }
@@ -574,10 +715,17 @@ fn replace_dir(new: &Path, dest: &Path) -> Result<()> {
 
 /// Removes temp dirs that killed builds left in `out/` (their pid is gone).
 fn remove_abandoned_temp_dirs(out: &Path) {
-    let Ok(entries) = std::fs::read_dir(out) else { return };
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.strip_prefix(".forge-tmp-").and_then(|r| r.split('-').next()) else { continue };
+        let Some(pid) = name
+            .strip_prefix(".forge-tmp-")
+            .and_then(|r| r.split('-').next())
+        else {
+            continue;
+        };
         if !PathBuf::from(format!("/proc/{pid}")).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }

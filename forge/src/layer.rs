@@ -26,8 +26,12 @@ const GZIP_OS_UNKNOWN: u8 = 255;
 /// Directories that are symlinks into `/usr` on every merged-/usr Debian system (trixie ships
 /// them in base-files). dpkg keeps such a symlink when a package ships the directory, so a
 /// package path through one of them is rewritten to its `/usr` twin instead of replacing it.
-const MERGED_USR: [(&str, &str); 4] =
-    [("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")];
+const MERGED_USR: [(&str, &str); 4] = [
+    ("bin", "usr/bin"),
+    ("sbin", "usr/sbin"),
+    ("lib", "usr/lib"),
+    ("lib64", "usr/lib64"),
+];
 
 /// Errors while assembling a layer.
 #[derive(Debug, thiserror::Error)]
@@ -55,13 +59,22 @@ pub struct LayerBlob {
 /// Returns the blob's identities; the file is `dir/<digest hex>`.
 pub fn write_layer(entries: Vec<Entry>, mtime: u64, dir: &Path) -> Result<LayerBlob, LayerError> {
     let entries = normalise(entries)?;
-    let io_err = |source| LayerError::Io { dir: dir.to_path_buf(), source };
+    let io_err = |source| LayerError::Io {
+        dir: dir.to_path_buf(),
+        source,
+    };
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
     let (diff_id, uncompressed_size, digest, size) =
-        write_tar_gz(&entries, mtime, tmp.as_file().try_clone().map_err(io_err)?).map_err(io_err)?;
+        write_tar_gz(&entries, mtime, tmp.as_file().try_clone().map_err(io_err)?)
+            .map_err(io_err)?;
     // Blobs are public content (temp files start as 0600).
-    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(io_err)?;
-    tmp.persist(dir.join(&digest)).map_err(|e| io_err(e.error))?;
+    std::fs::set_permissions(
+        tmp.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .map_err(io_err)?;
+    tmp.persist(dir.join(&digest))
+        .map_err(|e| io_err(e.error))?;
     Ok(LayerBlob {
         digest: format!("sha256:{digest}"),
         diff_id: format!("sha256:{diff_id}"),
@@ -74,8 +87,10 @@ pub fn write_layer(entries: Vec<Entry>, mtime: u64, dir: &Path) -> Result<LayerB
 /// through a symlinked directory to the real directory, and orders hard links after their
 /// target by giving the content to the first path of each group.
 pub fn normalise(entries: Vec<Entry>) -> Result<Vec<Entry>, LayerError> {
-    let mut symlinks: BTreeMap<String, String> =
-        MERGED_USR.iter().map(|(l, t)| (l.to_string(), format!("/{t}"))).collect();
+    let mut symlinks: BTreeMap<String, String> = MERGED_USR
+        .iter()
+        .map(|(l, t)| (l.to_string(), format!("/{t}")))
+        .collect();
     for e in &entries {
         if let EntryKind::Symlink(target) = &e.kind {
             symlinks.insert(e.path.clone(), target.clone());
@@ -104,7 +119,11 @@ pub fn normalise(entries: Vec<Entry>) -> Result<Vec<Entry>, LayerError> {
 /// entry lands in the real directory. Targets are resolved like a chroot would: absolute from
 /// the image root, relative from the link's directory, `..` stops at the root.
 fn resolve_parents(path: &str, symlinks: &BTreeMap<String, String>) -> Result<String, LayerError> {
-    let mut parts: Vec<String> = path.split('/').filter(|p| !p.is_empty()).map(String::from).collect();
+    let mut parts: Vec<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect();
     let mut hops = 0;
     let mut i = 0;
     while i + 1 < parts.len() {
@@ -112,10 +131,15 @@ fn resolve_parents(path: &str, symlinks: &BTreeMap<String, String>) -> Result<St
         if let Some(target) = symlinks.get(&prefix) {
             hops += 1;
             if hops > 40 {
-                return Err(LayerError::SymlinkLoop { path: path.to_string() });
+                return Err(LayerError::SymlinkLoop {
+                    path: path.to_string(),
+                });
             }
-            let mut resolved: Vec<String> =
-                if target.starts_with('/') { Vec::new() } else { parts[..i].to_vec() };
+            let mut resolved: Vec<String> = if target.starts_with('/') {
+                Vec::new()
+            } else {
+                parts[..i].to_vec()
+            };
             for c in target.split('/') {
                 match c {
                     "" | "." => {}
@@ -149,7 +173,10 @@ fn order_hardlinks(by_path: &mut BTreeMap<String, Entry>) -> Result<(), LayerErr
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (path, target) in links {
         match by_path.get(&target) {
-            Some(Entry { kind: EntryKind::File(_), .. }) => groups.entry(target).or_default().push(path),
+            Some(Entry {
+                kind: EntryKind::File(_),
+                ..
+            }) => groups.entry(target).or_default().push(path),
             _ => return Err(LayerError::DanglingHardlink { path, target }),
         }
     }
@@ -162,16 +189,35 @@ fn order_hardlinks(by_path: &mut BTreeMap<String, Entry>) -> Result<(), LayerErr
         }
         let original = by_path.remove(&target).expect("target checked above");
         for m in &members[1..] {
-            let link = by_path.get_mut(m).map(|e| e.clone()).unwrap_or_else(|| original.clone());
-            by_path.insert(m.clone(), Entry { kind: EntryKind::Hardlink(first.clone()), ..link });
+            let link = by_path
+                .get_mut(m)
+                .map(|e| e.clone())
+                .unwrap_or_else(|| original.clone());
+            by_path.insert(
+                m.clone(),
+                Entry {
+                    kind: EntryKind::Hardlink(first.clone()),
+                    ..link
+                },
+            );
         }
-        by_path.insert(first.clone(), Entry { path: first, ..original });
+        by_path.insert(
+            first.clone(),
+            Entry {
+                path: first,
+                ..original
+            },
+        );
     }
     Ok(())
 }
 
 /// Writes the tar+gzip stream; returns (diff_id hex, tar size, digest hex, blob size).
-fn write_tar_gz(entries: &[Entry], mtime: u64, file: File) -> io::Result<(String, u64, String, u64)> {
+fn write_tar_gz(
+    entries: &[Entry],
+    mtime: u64,
+    file: File,
+) -> io::Result<(String, u64, String, u64)> {
     let blob = HashWriter::new(BufWriter::with_capacity(1 << 20, file));
     let gz = GzBuilder::new()
         .mtime(0)
@@ -229,7 +275,11 @@ pub struct HashWriter<W> {
 
 impl<W> HashWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashWriter { inner, hasher: Sha256::new(), len: 0 }
+        HashWriter {
+            inner,
+            hasher: Sha256::new(),
+            len: 0,
+        }
     }
 
     /// The inner writer, the hex sha256 and the byte count of everything written.
@@ -255,18 +305,41 @@ mod tests {
     use super::*;
 
     fn file(path: &str, data: &[u8]) -> Entry {
-        Entry { path: path.into(), kind: EntryKind::File(data.to_vec()), mode: 0o644, uid: 0, gid: 0 }
+        Entry {
+            path: path.into(),
+            kind: EntryKind::File(data.to_vec()),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        }
     }
     fn dir(path: &str) -> Entry {
-        Entry { path: path.into(), kind: EntryKind::Dir, mode: 0o755, uid: 0, gid: 0 }
+        Entry {
+            path: path.into(),
+            kind: EntryKind::Dir,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+        }
     }
     fn link(path: &str, kind: EntryKind) -> Entry {
-        Entry { path: path.into(), kind, mode: 0o777, uid: 0, gid: 0 }
+        Entry {
+            path: path.into(),
+            kind,
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+        }
     }
 
     #[test]
     fn same_entries_in_any_order_give_identical_blobs() {
-        let a = vec![dir("etc"), file("etc/b", b"b"), file("etc/a", b"a"), dir("usr")];
+        let a = vec![
+            dir("etc"),
+            file("etc/b", b"b"),
+            file("etc/a", b"a"),
+            dir("usr"),
+        ];
         let mut b = a.clone();
         b.reverse();
         let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -282,7 +355,14 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let long = format!("usr/share/{}", "x".repeat(150));
         let blob = write_layer(
-            vec![file("z", b"z"), dir("a"), file("a/f", b"f"), dir("usr"), dir("usr/share"), file(&long, b"l")],
+            vec![
+                file("z", b"z"),
+                dir("a"),
+                file("a/f", b"f"),
+                dir("usr"),
+                dir("usr/share"),
+                file(&long, b"l"),
+            ],
             42,
             d.path(),
         )
@@ -298,8 +378,17 @@ mod tests {
             let h = e.header();
             assert_eq!(h.mtime().unwrap(), 42);
             assert_eq!(h.username().unwrap(), Some(""));
-            assert!(!matches!(h.entry_type(), tar::EntryType::XHeader | tar::EntryType::XGlobalHeader));
-            paths.push(e.path().unwrap().to_string_lossy().trim_end_matches('/').to_string());
+            assert!(!matches!(
+                h.entry_type(),
+                tar::EntryType::XHeader | tar::EntryType::XGlobalHeader
+            ));
+            paths.push(
+                e.path()
+                    .unwrap()
+                    .to_string_lossy()
+                    .trim_end_matches('/')
+                    .to_string(),
+            );
         }
         assert_eq!(paths, ["a", "a/f", "usr", "usr/share", long.as_str(), "z"]);
     }
@@ -315,7 +404,15 @@ mod tests {
         ])
         .unwrap();
         let paths: Vec<_> = out.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(paths, ["lib", "usr/bin/busybox", "usr/lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu/libc.so.6"]);
+        assert_eq!(
+            paths,
+            [
+                "lib",
+                "usr/bin/busybox",
+                "usr/lib/x86_64-linux-gnu",
+                "usr/lib/x86_64-linux-gnu/libc.so.6"
+            ]
+        );
         assert_eq!(out[0].kind, EntryKind::Symlink("usr/lib".into()));
     }
 
@@ -342,7 +439,11 @@ mod tests {
 
     #[test]
     fn hardlink_sorted_before_its_target_gets_the_content() {
-        let out = normalise(vec![file("z/real", b"data"), link("a/alias", EntryKind::Hardlink("z/real".into()))]).unwrap();
+        let out = normalise(vec![
+            file("z/real", b"data"),
+            link("a/alias", EntryKind::Hardlink("z/real".into())),
+        ])
+        .unwrap();
         assert_eq!(out[0].path, "a/alias");
         assert_eq!(out[0].kind, EntryKind::File(b"data".to_vec()));
         assert_eq!(out[1].kind, EntryKind::Hardlink("a/alias".into()));
@@ -351,6 +452,9 @@ mod tests {
     #[test]
     fn dangling_hardlink_is_rejected() {
         let err = normalise(vec![link("a", EntryKind::Hardlink("missing".into()))]).unwrap_err();
-        assert!(err.to_string().contains("`a` is a hard link to `missing`"), "{err}");
+        assert!(
+            err.to_string().contains("`a` is a hard link to `missing`"),
+            "{err}"
+        );
     }
 }

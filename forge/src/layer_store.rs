@@ -36,7 +36,9 @@ impl LayerStore {
             let path = dir.join(sub);
             fs::create_dir_all(&path).map_err(|source| StoreError::Io { path, source })?;
         }
-        Ok(LayerStore { dir: dir.to_path_buf() })
+        Ok(LayerStore {
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// Directory holding blobs as `<digest hex>`.
@@ -56,9 +58,16 @@ impl LayerStore {
     pub fn put(&self, key: &str, entries: Vec<Entry>, mtime: u64) -> Result<LayerBlob, StoreError> {
         let blob = layer::write_layer(entries, mtime, &self.blob_dir())?;
         let path = self.key_path(key);
-        let io = |source| StoreError::Io { path: path.clone(), source };
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
         let tmp = tempfile::NamedTempFile::new_in(self.dir.join("keys")).map_err(io)?;
-        fs::write(tmp.path(), serde_json::to_vec(&blob).expect("blob serialises")).map_err(io)?;
+        fs::write(
+            tmp.path(),
+            serde_json::to_vec(&blob).expect("blob serialises"),
+        )
+        .map_err(io)?;
         tmp.persist(&path).map_err(|e| io(e.error))?;
         Ok(blob)
     }
@@ -66,7 +75,10 @@ impl LayerStore {
     /// Re-hashes a cached blob; fails closed if it no longer matches its digest.
     pub fn verify(&self, blob: &LayerBlob) -> Result<(), StoreError> {
         let path = self.blob_dir().join(crate::oci::digest_hex(&blob.digest));
-        let io = |source| StoreError::Io { path: path.clone(), source };
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
         let mut file = fs::File::open(&path).map_err(io)?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
@@ -78,7 +90,10 @@ impl LayerStore {
             hasher.update(&buf[..n]);
         }
         if format!("sha256:{}", hex::encode(hasher.finalize())) != blob.digest {
-            return Err(StoreError::Corrupt { path, digest: blob.digest.clone() });
+            return Err(StoreError::Corrupt {
+                path,
+                digest: blob.digest.clone(),
+            });
         }
         Ok(())
     }
@@ -98,7 +113,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let store = LayerStore::open(d.path()).unwrap();
         assert!(store.get("k").is_none());
-        let e = Entry { path: "a".into(), kind: EntryKind::File(b"x".to_vec()), mode: 0o644, uid: 0, gid: 0 };
+        let e = Entry {
+            path: "a".into(),
+            kind: EntryKind::File(b"x".to_vec()),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        };
         let blob = store.put("k", vec![e], 0).unwrap();
         assert_eq!(store.get("k"), Some(blob.clone()));
         store.verify(&blob).unwrap();

@@ -9,9 +9,16 @@ pub enum ProjectError {
     #[error("no `recipes/` directory in {} or any parent\n  hint: run forge inside the project, or pass `--root DIR`", start.display())]
     NoRoot { start: PathBuf },
     #[error("no recipe named `{name}`: looked for {}\n  hint: list recipes with `ls {}`", tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "), recipes.display())]
-    UnknownRecipe { name: String, tried: Vec<PathBuf>, recipes: PathBuf },
+    UnknownRecipe {
+        name: String,
+        tried: Vec<PathBuf>,
+        recipes: PathBuf,
+    },
     #[error("cannot list recipes in {}: {source}", dir.display())]
-    List { dir: PathBuf, source: std::io::Error },
+    List {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A located forge project.
@@ -37,8 +44,12 @@ impl Project {
         }
         cwd.ancestors()
             .find(|d| d.join("recipes").is_dir())
-            .map(|d| Project { root: d.to_path_buf() })
-            .ok_or_else(|| ProjectError::NoRoot { start: cwd.to_path_buf() })
+            .map(|d| Project {
+                root: d.to_path_buf(),
+            })
+            .ok_or_else(|| ProjectError::NoRoot {
+                start: cwd.to_path_buf(),
+            })
     }
 
     pub fn recipes_dir(&self) -> PathBuf {
@@ -57,7 +68,10 @@ impl Project {
 
     /// `path` relative to the root, for messages and reports.
     pub fn relative(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 
     /// The recipe file for `name`: `recipes/NAME.toml`, else `recipes/lab/NAME.toml`, else
@@ -65,11 +79,19 @@ impl Project {
     pub fn find_recipe(&self, name: &str) -> Result<PathBuf, ProjectError> {
         let dir = self.recipes_dir();
         let mut tried = vec![dir.join(format!("{name}.toml"))];
-        tried.extend(RECIPE_SUBDIRS.iter().map(|sub| dir.join(sub).join(format!("{name}.toml"))));
+        tried.extend(
+            RECIPE_SUBDIRS
+                .iter()
+                .map(|sub| dir.join(sub).join(format!("{name}.toml"))),
+        );
         let valid = !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.');
         match tried.iter().find(|p| valid && p.is_file()) {
             Some(p) => Ok(p.clone()),
-            None => Err(ProjectError::UnknownRecipe { name: name.into(), tried, recipes: dir }),
+            None => Err(ProjectError::UnknownRecipe {
+                name: name.into(),
+                tried,
+                recipes: dir,
+            }),
         }
     }
 
@@ -92,7 +114,10 @@ impl Project {
 }
 
 fn toml_stems(dir: &Path) -> Result<Vec<String>, ProjectError> {
-    let list = |source| ProjectError::List { dir: dir.to_path_buf(), source };
+    let list = |source| ProjectError::List {
+        dir: dir.to_path_buf(),
+        source,
+    };
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(list)? {
         let path = entry.map_err(list)?.path();
@@ -121,7 +146,10 @@ mod tests {
         assert_eq!(p.root, d.path());
         assert_eq!(p.top_level_recipes().unwrap(), ["base"]);
         assert_eq!(p.all_recipes().unwrap(), ["base", "bb"]);
-        assert!(p.find_recipe("bb").unwrap().ends_with("recipes/test/bb.toml"));
+        assert!(p
+            .find_recipe("bb")
+            .unwrap()
+            .ends_with("recipes/test/bb.toml"));
         let e = p.find_recipe("../base").unwrap_err().to_string();
         assert!(e.contains("no recipe named `../base`"), "{e}");
     }

@@ -147,7 +147,10 @@ impl Recipe {
         let raw: RawRecipe =
             toml::from_str(text).map_err(|e| invalid(e.span(), e.message().trim().to_string()))?;
 
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         if raw.name.get_ref().0 != stem {
             return Err(invalid(
                 Some(raw.name.span()),
@@ -159,7 +162,10 @@ impl Recipe {
         }
         if let Some(base) = &raw.base {
             if base.get_ref().0 == stem {
-                return Err(invalid(Some(base.span()), "a recipe cannot be its own base".into()));
+                return Err(invalid(
+                    Some(base.span()),
+                    "a recipe cannot be its own base".into(),
+                ));
             }
         }
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -197,21 +203,25 @@ impl Recipe {
                 ),
                 arch: d.arch.map_or_else(|| DEFAULT_ARCH.to_string(), |a| a.0),
             }),
-            node: raw.node.map(|n| NodeSection { version: n.version.0 }),
+            node: raw.node.map(|n| NodeSection {
+                version: n.version.0,
+            }),
             build: raw.build.map(|b| BuildSection {
                 builder: b.builder,
                 source: dir.join(b.source.0),
                 exclude: b.exclude.into_iter().map(|p| p.0).collect(),
             }),
-            image: raw.image.map_or_else(ImageSection::default, |i| ImageSection {
-                user: i.user.map(|u| u.0),
-                workdir: i.workdir.map(|w| format!("/{}", w.0)),
-                entrypoint: i.entrypoint,
-                cmd: i.cmd,
-                ports: i.ports.map(|p| p.into_iter().map(|p| p.0).collect()),
-                env: i.env.into_iter().map(|(k, v)| (k.0, v)).collect(),
-                labels: i.labels.into_iter().map(|(k, v)| (k.0, v)).collect(),
-            }),
+            image: raw
+                .image
+                .map_or_else(ImageSection::default, |i| ImageSection {
+                    user: i.user.map(|u| u.0),
+                    workdir: i.workdir.map(|w| format!("/{}", w.0)),
+                    entrypoint: i.entrypoint,
+                    cmd: i.cmd,
+                    ports: i.ports.map(|p| p.into_iter().map(|p| p.0).collect()),
+                    env: i.env.into_iter().map(|(k, v)| (k.0, v)).collect(),
+                    labels: i.labels.into_iter().map(|(k, v)| (k.0, v)).collect(),
+                }),
             files,
             path: path.to_path_buf(),
         })
@@ -242,7 +252,12 @@ fn key_at(text: &str, span: &Range<usize>) -> Option<String> {
 }
 
 /// Records in `best` the smallest key or value span around `offset` and its path.
-fn consider(r: Range<usize>, offset: usize, path: &[String], best: &mut Option<(usize, Vec<String>)>) {
+fn consider(
+    r: Range<usize>,
+    offset: usize,
+    path: &[String],
+    best: &mut Option<(usize, Vec<String>)>,
+) {
     let len = r.end.saturating_sub(r.start).max(1);
     if r.start <= offset && offset < r.start + len && best.as_ref().is_none_or(|(l, _)| len <= *l) {
         *best = Some((len, path.to_vec()));
@@ -388,12 +403,18 @@ validated_string!(
     }
 );
 validated_string!(SuiteName, |s| {
-    let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    ok.then_some(()).ok_or_else(|| format!("invalid suite `{s}` (e.g. `trixie-security`)"))
+    let ok = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    ok.then_some(())
+        .ok_or_else(|| format!("invalid suite `{s}` (e.g. `trixie-security`)"))
 });
 validated_string!(ArchName, |s| {
-    let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    ok.then_some(()).ok_or_else(|| format!("invalid architecture `{s}` (e.g. `amd64`)"))
+    let ok = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    ok.then_some(())
+        .ok_or_else(|| format!("invalid architecture `{s}` (e.g. `amd64`)"))
 });
 validated_string!(
     /// `MAJOR.MINOR.PATCH`.
@@ -420,11 +441,13 @@ validated_string!(
 validated_string!(EnvName, |s| {
     let ok = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    ok.then_some(()).ok_or_else(|| format!("invalid environment variable name `{s}`"))
+    ok.then_some(())
+        .ok_or_else(|| format!("invalid environment variable name `{s}`"))
 });
 validated_string!(LabelKey, |s| {
     let ok = !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control());
-    ok.then_some(()).ok_or_else(|| format!("invalid label key `{s}`"))
+    ok.then_some(())
+        .ok_or_else(|| format!("invalid label key `{s}`"))
 });
 
 /// A path relative to the recipe file (may climb with `..`, e.g. `../apps/backend`).
@@ -435,7 +458,9 @@ impl TryFrom<String> for RelativePath {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         if s.is_empty() || s.starts_with('/') || s.contains('\0') {
-            return Err(format!("invalid path `{s}`: give a non-empty path relative to the recipe file"));
+            return Err(format!(
+                "invalid path `{s}`: give a non-empty path relative to the recipe file"
+            ));
         }
         Ok(RelativePath(PathBuf::from(s)))
     }
@@ -461,7 +486,9 @@ struct ImagePath(String);
 impl TryFrom<String> for ImagePath {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        let bad = || format!("invalid image path `{s}`: expected an absolute path without `.`/`..` components, e.g. `/app`");
+        let bad = || {
+            format!("invalid image path `{s}`: expected an absolute path without `.`/`..` components, e.g. `/app`")
+        };
         let rest = s.strip_prefix('/').ok_or_else(bad)?;
         let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
         if parts.iter().any(|p| *p == "." || *p == "..") || s.contains('\0') {
@@ -498,8 +525,12 @@ impl TryFrom<String> for Mode {
         // Set-id bits on an extra file would be a privilege escalation waiting to happen.
         match mode {
             Some(m) if m & 0o6000 == 0 => Ok(Mode(m)),
-            Some(_) => Err(format!("mode `{s}` sets setuid/setgid bits, which forge refuses")),
-            None => Err(format!("invalid mode `{s}`: expected an octal string such as \"0644\"")),
+            Some(_) => Err(format!(
+                "mode `{s}` sets setuid/setgid bits, which forge refuses"
+            )),
+            None => Err(format!(
+                "invalid mode `{s}`: expected an octal string such as \"0644\""
+            )),
         }
     }
 }
@@ -558,7 +589,10 @@ mode = "0600"
         assert_eq!(d.arch, "amd64");
         assert_eq!(r.image.workdir.as_deref(), Some("/app"));
         assert_eq!(r.image.user, None);
-        assert_eq!(r.build.unwrap().source, Path::new("/p/recipes/../apps/backend"));
+        assert_eq!(
+            r.build.unwrap().source,
+            Path::new("/p/recipes/../apps/backend")
+        );
         assert_eq!(r.files[0].dest, "etc/motd");
         assert_eq!(r.files[0].mode, 0o600);
     }
@@ -566,23 +600,43 @@ mode = "0600"
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let e = error("base", "name = \"base\"\n[image]\nusr = \"1\"\n");
-        assert!(e.starts_with("/p/recipes/base.toml:3:1: key `image.usr`: unknown field `usr`"), "{e}");
+        assert!(
+            e.starts_with("/p/recipes/base.toml:3:1: key `image.usr`: unknown field `usr`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_value_names_file_line_and_key() {
         let e = error("base", "name = \"base\"\n\n[image]\nuser = \"nonroot\"\n");
-        assert!(e.starts_with("/p/recipes/base.toml:4:8: key `image.user`: invalid user `nonroot`"), "{e}");
+        assert!(
+            e.starts_with("/p/recipes/base.toml:4:8: key `image.user`: invalid user `nonroot`"),
+            "{e}"
+        );
         let e = error("base", "name = \"base\"\n[image]\nports = [80, 70000]\n");
-        assert!(e.contains(":3:") && e.contains("key `image.ports`") && e.contains("invalid port 70000"), "{e}");
-        let e = error("base", "name = \"base\"\n[[files]]\ncontent = \"x\"\ndest = \"/a\"\nmode = \"4755\"\n");
-        assert!(e.contains(":5:") && e.contains("key `files[0].mode`") && e.contains("setuid"), "{e}");
+        assert!(
+            e.contains(":3:")
+                && e.contains("key `image.ports`")
+                && e.contains("invalid port 70000"),
+            "{e}"
+        );
+        let e = error(
+            "base",
+            "name = \"base\"\n[[files]]\ncontent = \"x\"\ndest = \"/a\"\nmode = \"4755\"\n",
+        );
+        assert!(
+            e.contains(":5:") && e.contains("key `files[0].mode`") && e.contains("setuid"),
+            "{e}"
+        );
     }
 
     #[test]
     fn wrong_type_is_located() {
         let e = error("base", "name = \"base\"\n[debian]\npackages = \"libc6\"\n");
-        assert!(e.contains(":3:") && e.contains("key `debian.packages`"), "{e}");
+        assert!(
+            e.contains(":3:") && e.contains("key `debian.packages`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -600,16 +654,31 @@ mode = "0600"
     #[test]
     fn name_must_match_file_stem() {
         let e = error("base", "name = \"other\"\n");
-        assert!(e.contains(":1:8: key `name`") && e.contains("must equal the file name `base`"), "{e}");
+        assert!(
+            e.contains(":1:8: key `name`") && e.contains("must equal the file name `base`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn hostile_paths_are_rejected() {
-        let e = error("x", "name = \"x\"\n[[files]]\ncontent = \"x\"\ndest = \"/etc/../../root\"\n");
-        assert!(e.contains("key `files[0].dest`") && e.contains("invalid image path"), "{e}");
-        let e = error("x", "name = \"x\"\n[[files]]\ncontent = \"x\"\ndest = \"relative\"\n");
+        let e = error(
+            "x",
+            "name = \"x\"\n[[files]]\ncontent = \"x\"\ndest = \"/etc/../../root\"\n",
+        );
+        assert!(
+            e.contains("key `files[0].dest`") && e.contains("invalid image path"),
+            "{e}"
+        );
+        let e = error(
+            "x",
+            "name = \"x\"\n[[files]]\ncontent = \"x\"\ndest = \"relative\"\n",
+        );
         assert!(e.contains("invalid image path"), "{e}");
-        let e = error("x", "name = \"x\"\n[build]\nbuilder = \"python-uv\"\nsource = \"/abs\"\n");
+        let e = error(
+            "x",
+            "name = \"x\"\n[build]\nbuilder = \"python-uv\"\nsource = \"/abs\"\n",
+        );
         assert!(e.contains("key `build.source`"), "{e}");
     }
 
@@ -621,12 +690,22 @@ mode = "0600"
 
     #[test]
     fn bad_names_are_rejected() {
-        assert!(error("x", "name = \"x\"\nbase = \"Base\"\n").contains("invalid recipe name `Base`"));
-        assert!(error("x", "name = \"x\"\n[debian]\npackages = [\"libc6\", \"Bad_Pkg\"]\n")
-            .contains("key `debian.packages`"));
-        assert!(error("x", "name = \"x\"\n[build]\nbuilder = \"make\"\nsource = \"a\"\n")
-            .contains("key `build.builder`"));
-        assert!(error("x", "name = \"x\"\n[node]\nversion = \"22\"\n").contains("MAJOR.MINOR.PATCH"));
+        assert!(
+            error("x", "name = \"x\"\nbase = \"Base\"\n").contains("invalid recipe name `Base`")
+        );
+        assert!(error(
+            "x",
+            "name = \"x\"\n[debian]\npackages = [\"libc6\", \"Bad_Pkg\"]\n"
+        )
+        .contains("key `debian.packages`"));
+        assert!(error(
+            "x",
+            "name = \"x\"\n[build]\nbuilder = \"make\"\nsource = \"a\"\n"
+        )
+        .contains("key `build.builder`"));
+        assert!(
+            error("x", "name = \"x\"\n[node]\nversion = \"22\"\n").contains("MAJOR.MINOR.PATCH")
+        );
         let e = error("x", "name = \"x\"\n[build]\nbuilder = \"c\"\nsource = \"a.c\"\nexclude = [\"../etc\"]\n");
         assert!(e.contains(":5:") && e.contains("key `build.exclude`") && e.contains("invalid build output path"), "{e}");
     }

@@ -44,6 +44,30 @@ pub struct LayerReport {
 }
 
 impl Report {
+    /// True when `other` describes the same build (ignoring what later steps such as scan or
+    /// push add), i.e. `out/` already holds this image.
+    pub fn same_build(&self, other: &Report) -> bool {
+        (
+            &self.name,
+            &self.digest,
+            &self.config_digest,
+            &self.layers,
+            &self.created,
+            &self.recipe,
+            &self.inputs,
+            &self.reference,
+        ) == (
+            &other.name,
+            &other.digest,
+            &other.config_digest,
+            &other.layers,
+            &other.created,
+            &other.recipe,
+            &other.inputs,
+            &other.reference,
+        )
+    }
+
     /// Reads `out/<name>/forge-report.json` from the image directory `dir`.
     pub fn load(dir: &Path) -> io::Result<Report> {
         let bytes = std::fs::read(dir.join(FILE_NAME))?;
@@ -65,7 +89,10 @@ impl Report {
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         io::Write::write_all(&mut tmp, &self.to_json())?;
         tmp.as_file().sync_all()?;
-        std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+        std::fs::set_permissions(
+            tmp.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )?;
         tmp.persist(dir.join(FILE_NAME)).map_err(|e| e.error)?;
         Ok(())
     }

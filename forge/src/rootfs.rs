@@ -16,7 +16,12 @@ pub const NONROOT_ID: u32 = 65532;
 /// lintian overrides (distroless does the same), but keeps `copyright` files, which license
 /// scanners read.
 pub fn keep_installed_path(path: &str) -> bool {
-    for dropped in ["usr/share/man", "usr/share/info", "usr/share/lintian", "usr/share/doc-base"] {
+    for dropped in [
+        "usr/share/man",
+        "usr/share/info",
+        "usr/share/lintian",
+        "usr/share/doc-base",
+    ] {
         if path == dropped || path.starts_with(&format!("{dropped}/")) {
             return false;
         }
@@ -33,19 +38,38 @@ pub fn keep_installed_path(path: &str) -> bool {
 
 /// A package's layer entries: its data files minus docs, plus `status.d/<pkg>` (the control
 /// paragraph, `Source:` kept) and `status.d/<pkg>.md5sums` listing the files that remain.
-pub fn package_entries(package: &str, control: &str, md5sums: Option<&str>, data: Vec<Entry>) -> Vec<Entry> {
-    let mut out: Vec<Entry> = data.into_iter().filter(|e| keep_installed_path(&e.path)).collect();
+pub fn package_entries(
+    package: &str,
+    control: &str,
+    md5sums: Option<&str>,
+    data: Vec<Entry>,
+) -> Vec<Entry> {
+    let mut out: Vec<Entry> = data
+        .into_iter()
+        .filter(|e| keep_installed_path(&e.path))
+        .collect();
     let mut paragraph = control.trim_end().to_string();
     paragraph.push('\n');
-    out.push(file(&format!("{STATUS_D}/{package}"), paragraph.into_bytes(), 0o644));
+    out.push(file(
+        &format!("{STATUS_D}/{package}"),
+        paragraph.into_bytes(),
+        0o644,
+    ));
     if let Some(md5sums) = md5sums {
         // md5sums lines are `<md5>  <path>`; keep those whose file is still in the image.
         let kept: String = md5sums
             .lines()
-            .filter(|l| l.split_once("  ").is_some_and(|(_, p)| keep_installed_path(p.trim_start_matches('/'))))
+            .filter(|l| {
+                l.split_once("  ")
+                    .is_some_and(|(_, p)| keep_installed_path(p.trim_start_matches('/')))
+            })
             .map(|l| format!("{l}\n"))
             .collect();
-        out.push(file(&format!("{STATUS_D}/{package}.md5sums"), kept.into_bytes(), 0o644));
+        out.push(file(
+            &format!("{STATUS_D}/{package}.md5sums"),
+            kept.into_bytes(),
+            0o644,
+        ));
     }
     out
 }
@@ -125,11 +149,23 @@ pub fn ca_certificates(entries: &[Entry]) -> Option<Vec<Entry>> {
 }
 
 fn file(path: &str, data: Vec<u8>, mode: u32) -> Entry {
-    Entry { path: path.into(), kind: EntryKind::File(data), mode, uid: 0, gid: 0 }
+    Entry {
+        path: path.into(),
+        kind: EntryKind::File(data),
+        mode,
+        uid: 0,
+        gid: 0,
+    }
 }
 
 fn dir(path: &str, mode: u32, owner: u32) -> Entry {
-    Entry { path: path.into(), kind: EntryKind::Dir, mode, uid: owner, gid: owner }
+    Entry {
+        path: path.into(),
+        kind: EntryKind::Dir,
+        mode,
+        uid: owner,
+        gid: owner,
+    }
 }
 
 #[cfg(test)]
@@ -139,8 +175,12 @@ mod tests {
     #[test]
     fn docs_are_dropped_but_copyright_kept() {
         assert!(!keep_installed_path("usr/share/man/man1/ls.1.gz"));
-        assert!(!keep_installed_path("usr/share/doc/libc6/changelog.Debian.gz"));
-        assert!(!keep_installed_path("usr/share/doc/libc6/examples/x/copyright"));
+        assert!(!keep_installed_path(
+            "usr/share/doc/libc6/changelog.Debian.gz"
+        ));
+        assert!(!keep_installed_path(
+            "usr/share/doc/libc6/examples/x/copyright"
+        ));
         assert!(!keep_installed_path("usr/share/lintian/overrides/libc6"));
         assert!(keep_installed_path("usr/share/doc/libc6/copyright"));
         assert!(keep_installed_path("usr/share/doc/libc6"));
@@ -150,7 +190,10 @@ mod tests {
 
     #[test]
     fn status_d_has_control_and_filtered_md5sums() {
-        let data = vec![file("usr/bin/x", b"x".to_vec(), 0o755), file("usr/share/man/x.1", b"m".to_vec(), 0o644)];
+        let data = vec![
+            file("usr/bin/x", b"x".to_vec(), 0o755),
+            file("usr/share/man/x.1", b"m".to_vec(), 0o644),
+        ];
         let out = package_entries(
             "x",
             "Package: x\nSource: xsrc\nVersion: 1\n\n",
@@ -158,17 +201,37 @@ mod tests {
             data,
         );
         let get = |p: &str| out.iter().find(|e| e.path == p).map(|e| e.kind.clone());
-        assert_eq!(get("var/lib/dpkg/status.d/x"), Some(EntryKind::File(b"Package: x\nSource: xsrc\nVersion: 1\n".to_vec())));
-        assert_eq!(get("var/lib/dpkg/status.d/x.md5sums"), Some(EntryKind::File(b"aaa  usr/bin/x\n".to_vec())));
+        assert_eq!(
+            get("var/lib/dpkg/status.d/x"),
+            Some(EntryKind::File(
+                b"Package: x\nSource: xsrc\nVersion: 1\n".to_vec()
+            ))
+        );
+        assert_eq!(
+            get("var/lib/dpkg/status.d/x.md5sums"),
+            Some(EntryKind::File(b"aaa  usr/bin/x\n".to_vec()))
+        );
         assert_eq!(get("usr/share/man/x.1"), None);
     }
 
     #[test]
     fn ca_bundle_concatenates_sorted_certs_with_newlines() {
         let entries = vec![
-            file("usr/share/ca-certificates/mozilla/B.crt", b"B".to_vec(), 0o644),
-            file("usr/share/ca-certificates/mozilla/A.crt", b"A\n".to_vec(), 0o644),
-            file("usr/share/ca-certificates/mozilla/readme", b"no".to_vec(), 0o644),
+            file(
+                "usr/share/ca-certificates/mozilla/B.crt",
+                b"B".to_vec(),
+                0o644,
+            ),
+            file(
+                "usr/share/ca-certificates/mozilla/A.crt",
+                b"A\n".to_vec(),
+                0o644,
+            ),
+            file(
+                "usr/share/ca-certificates/mozilla/readme",
+                b"no".to_vec(),
+                0o644,
+            ),
         ];
         let out = ca_certificates(&entries).unwrap();
         let bundle = out.iter().find(|e| e.path == CA_BUNDLE).unwrap();

@@ -34,8 +34,13 @@ impl Project {
         let recipe = Recipe::load(&self.root().join("recipes/mini.toml")).unwrap();
         let request = forge::build::debian_request(&recipe, Vec::new());
         let mut lock = Lock::new(1_750_000_000, Vec::new());
-        lock.upsert_recipe(LockedRecipe { name: "mini".into(), inputs: lock::inputs_digest(&request), packages: vec![] });
-        lock.save_atomic(&self.root().join("recipes/forge.lock")).unwrap();
+        lock.upsert_recipe(LockedRecipe {
+            name: "mini".into(),
+            inputs: lock::inputs_digest(&request),
+            packages: vec![],
+        });
+        lock.save_atomic(&self.root().join("recipes/forge.lock"))
+            .unwrap();
     }
 
     fn forge(&self, args: &[&str]) -> Command {
@@ -76,30 +81,58 @@ fn build_writes_layout_archive_and_report() {
     let o = p.run(&["build", "mini"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let line = stdout(&o);
-    let digest = line.trim().strip_prefix("mini ").expect("`mini DIGEST`").to_string();
-    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{line}");
+    let digest = line
+        .trim()
+        .strip_prefix("mini ")
+        .expect("`mini DIGEST`")
+        .to_string();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{line}"
+    );
 
     let out = p.root().join("out");
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("mini/index.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("mini/index.json")).unwrap()).unwrap();
     assert_eq!(index["manifests"][0]["digest"], digest.as_str());
-    assert_eq!(index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"], "mini");
-    assert_eq!(std::fs::read_to_string(out.join("mini/oci-layout")).unwrap(), r#"{"imageLayoutVersion":"1.0.0"}"#);
+    assert_eq!(
+        index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+        "mini"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("mini/oci-layout")).unwrap(),
+        r#"{"imageLayoutVersion":"1.0.0"}"#
+    );
 
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("mini/forge-report.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(out.join("mini/forge-report.json")).unwrap())
+            .unwrap();
     assert_eq!(report["digest"], digest.as_str());
-    let concerns: Vec<&str> = report["layers"].as_array().unwrap().iter().map(|l| l["concern"].as_str().unwrap()).collect();
+    let concerns: Vec<&str> = report["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["concern"].as_str().unwrap())
+        .collect();
     assert_eq!(concerns, ["system", "files"]);
     assert_eq!(report["created"], "2025-06-15T15:06:40Z");
 
-    let config_path = out.join("mini/blobs/sha256").join(&report["config_digest"].as_str().unwrap()[7..]);
-    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(config_path).unwrap()).unwrap();
+    let config_path = out
+        .join("mini/blobs/sha256")
+        .join(&report["config_digest"].as_str().unwrap()[7..]);
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(config_path).unwrap()).unwrap();
     let c = &config["config"];
     assert_eq!(c["User"], "65532:65532");
     assert_eq!(c["WorkingDir"], "/home/nonroot");
     assert_eq!(c["Entrypoint"][0], "/hello");
     assert!(c["ExposedPorts"]["8080/tcp"].is_object());
-    let env: Vec<&str> = c["Env"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let env: Vec<&str> = c["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert!(env.contains(&"GREETING=hi"));
     assert!(env.contains(&"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"));
     assert!(env.iter().any(|e| e.starts_with("PATH=/usr/local/sbin")));
@@ -113,12 +146,17 @@ fn build_writes_layout_archive_and_report() {
         let name = e.path().unwrap().to_string_lossy().to_string();
         if name == "manifest.json" {
             let m: serde_json::Value = serde_json::from_reader(&mut e).unwrap();
-            assert_eq!(m[0]["RepoTags"][0], format!("forge.local/mini:{}", &digest[7..19]));
+            assert_eq!(
+                m[0]["RepoTags"][0],
+                format!("forge.local/mini:{}", &digest[7..19])
+            );
             assert_eq!(m[0]["Layers"].as_array().unwrap().len(), 2);
         }
         names.push(name);
     }
-    assert!(names.contains(&"manifest.json".to_string()) && names.contains(&"index.json".to_string()));
+    assert!(
+        names.contains(&"manifest.json".to_string()) && names.contains(&"index.json".to_string())
+    );
 }
 
 #[test]
@@ -144,14 +182,23 @@ fn same_inputs_give_the_same_digest_across_paths_caches_umask_tz_and_tmpdir() {
         .pre_exec_umask(0o077)
         .output()
         .unwrap();
-    assert!(oa.status.success() && ob.status.success(), "{}{}", stderr(&oa), stderr(&ob));
+    assert!(
+        oa.status.success() && ob.status.success(),
+        "{}{}",
+        stderr(&oa),
+        stderr(&ob)
+    );
     assert_eq!(stdout(&oa), stdout(&ob));
     assert_eq!(
         std::fs::read(a.root().join("out/mini.tar")).unwrap(),
         std::fs::read(b.root().join("out/mini.tar")).unwrap()
     );
     // A different epoch is a different image.
-    let oc = a.forge(&["build", "mini"]).env("SOURCE_DATE_EPOCH", "1").output().unwrap();
+    let oc = a
+        .forge(&["build", "mini"])
+        .env("SOURCE_DATE_EPOCH", "1")
+        .output()
+        .unwrap();
     assert!(oc.status.success(), "{}", stderr(&oc));
     assert_ne!(stdout(&oa), stdout(&oc));
 }
@@ -165,7 +212,10 @@ fn unchanged_rebuild_leaves_out_alone() {
     let o = p.run(&["build", "mini"]);
     assert!(o.status.success());
     assert!(stderr(&o).contains("up to date"), "{}", stderr(&o));
-    assert_eq!(std::fs::metadata(&index).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(&index).unwrap().modified().unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -174,17 +224,29 @@ fn missing_lock_says_run_forge_lock() {
     std::fs::remove_file(p.root().join("recipes/forge.lock")).unwrap();
     let o = p.run(&["build", "mini"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("recipes/forge.lock does not exist") && stderr(&o).contains("run `forge lock`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("recipes/forge.lock does not exist")
+            && stderr(&o).contains("run `forge lock`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn stale_lock_says_run_forge_lock() {
     let p = Project::new(MINI);
-    std::fs::write(p.root().join("recipes/mini.toml"), format!("{MINI}\n[debian]\npackages = [\"libc6\"]\n")).unwrap();
+    std::fs::write(
+        p.root().join("recipes/mini.toml"),
+        format!("{MINI}\n[debian]\npackages = [\"libc6\"]\n"),
+    )
+    .unwrap();
     let o = p.run(&["build", "mini"]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("out of date for recipe `mini`") && e.contains("run `forge lock`"), "{e}");
+    assert!(
+        e.contains("out of date for recipe `mini`") && e.contains("run `forge lock`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -193,16 +255,29 @@ fn recipe_missing_from_lock_says_run_forge_lock() {
     std::fs::write(p.root().join("recipes/other.toml"), "name = \"other\"\n").unwrap();
     let o = p.run(&["build", "other"]);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("no entry for recipe `other`") && e.contains("run `forge lock`"), "{e}");
+    assert!(
+        !o.status.success()
+            && e.contains("no entry for recipe `other`")
+            && e.contains("run `forge lock`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_recipe_is_reported_with_file_line_and_key() {
     let p = Project::new(MINI);
-    std::fs::write(p.root().join("recipes/mini.toml"), "name = \"mini\"\n[image]\nuser = \"root\"\n").unwrap();
+    std::fs::write(
+        p.root().join("recipes/mini.toml"),
+        "name = \"mini\"\n[image]\nuser = \"root\"\n",
+    )
+    .unwrap();
     let o = p.run(&["build", "mini"]);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("recipes/mini.toml:3:8: key `image.user`: invalid user `root`"), "{e}");
+    assert!(
+        !o.status.success()
+            && e.contains("recipes/mini.toml:3:8: key `image.user`: invalid user `root`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -217,9 +292,8 @@ fn unknown_recipe_and_empty_selection_are_errors() {
 #[test]
 fn killed_build_leaves_previous_out_intact() {
     // A large incompressible extra file makes the build take long enough to be killed mid-way.
-    let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("big.bin");
-    let mut data = vec![0u8; 96 << 20];
+    let p = Project::new(MINI);
+    let mut data = vec![0u8; 64 << 20];
     let mut x: u64 = 0x9e3779b97f4a7c15;
     for chunk in data.chunks_mut(8) {
         x ^= x << 13;
@@ -227,9 +301,10 @@ fn killed_build_leaves_previous_out_intact() {
         x ^= x << 17;
         chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
     }
-    std::fs::write(&big, &data).unwrap();
-    let recipe = format!("{MINI}\n[[files]]\nsrc = \"{}\"\ndest = \"/big\"\n", big.display());
-    let p = Project::new(&recipe);
+    std::fs::write(p.root().join("recipes/big.bin"), &data).unwrap();
+    let recipe = format!("{MINI}\n[[files]]\nsrc = \"big.bin\"\ndest = \"/big\"\n");
+    std::fs::write(p.root().join("recipes/mini.toml"), recipe).unwrap();
+    p.lock();
     assert!(p.run(&["build", "mini"]).status.success());
     let snapshot = || tree_digest(&p.root().join("out"));
     let good = snapshot();
@@ -246,7 +321,11 @@ fn killed_build_leaves_previous_out_intact() {
         child.kill().ok();
         child.wait().unwrap();
         if !finished {
-            assert_eq!(snapshot(), good, "out/ changed after a kill at {delay_ms} ms");
+            assert_eq!(
+                snapshot(),
+                good,
+                "out/ changed after a kill at {delay_ms} ms"
+            );
         }
     }
 }
@@ -259,7 +338,12 @@ fn tree_digest(dir: &Path) -> String {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let path = e.unwrap().path();
-            if path.file_name().unwrap().to_string_lossy().starts_with(".forge-tmp-") {
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".forge-tmp-")
+            {
                 continue;
             }
             if path.is_dir() {

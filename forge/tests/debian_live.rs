@@ -479,3 +479,36 @@ fn live_packages_hash_mismatch_is_refused() {
         "forged index must not enter the cache"
     );
 }
+
+#[test]
+fn live_tampered_index_cache_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::at(dir.path());
+    let suites = vec!["trixie-updates".to_string()];
+    let online = debian::load_indexes(&suites, "amd64", &real_mirrors(), &cache).unwrap();
+    let (hash, _) = &online.suites[0].release.sha256["main/binary-amd64/Packages.xz"];
+    let packages_blob = cache.blob_path(hash);
+    let inrelease = dir.path().join("indexes/trixie-updates/InRelease");
+    assert!(packages_blob.exists() && inrelease.exists());
+
+    // A modified Packages blob is evicted; online it is simply downloaded again.
+    std::fs::write(&packages_blob, b"evil").unwrap();
+    debian::load_indexes(&suites, "amd64", &real_mirrors(), &cache).unwrap();
+    assert_eq!(forge::cache::sha256_file(&packages_blob).unwrap().0, *hash);
+
+    // Offline, a modified Packages blob cannot be replaced: clear error naming the suite.
+    std::fs::write(&packages_blob, b"evil").unwrap();
+    let err = debian::load_indexes(&suites, "amd64", &offline_mirrors(), &cache).unwrap_err();
+    assert!(
+        matches!(err, IndexError::PackagesDownload { ref suite, .. } if suite == "trixie-updates"),
+        "{err}"
+    );
+
+    // A cached InRelease whose signature no longer verifies is never trusted.
+    let mut text = std::fs::read(&inrelease).unwrap();
+    let at = text.windows(6).position(|w| w == b"Debian").unwrap();
+    text[at] = b'X';
+    std::fs::write(&inrelease, &text).unwrap();
+    let err = debian::load_indexes(&suites, "amd64", &offline_mirrors(), &cache).unwrap_err();
+    assert!(matches!(err, IndexError::Unreachable { .. }), "{err}");
+}

@@ -5,7 +5,9 @@
 #
 # Installs what it needs (npm ci, Debian's chromium and postgresql, uv), starts every service
 # on a free loopback port with its data under a mktemp dir, and stops them by pid on exit.
-# The backend runs without OPENAI_API_KEY, so the e2e also sees "assistant not configured".
+# The backend first runs without OPENAI_API_KEY, so the e2e sees "assistant not configured";
+# then it is restarted against e2e/scripted-llm.mjs, a stand-in for the hosted LLM, for the
+# assistant's own e2e test.
 #
 # As root, the frontend runs the way the image runs it: as UID 65532 from a read-only copy
 # of .next/standalone (only /tmp and .next/cache writable).
@@ -106,16 +108,21 @@ BACKEND_PORT=$(free_port)
 FRONTEND_URL="http://127.0.0.1:$FRONTEND_PORT"
 BACKEND_URL="http://127.0.0.1:$BACKEND_PORT"
 
-say "backend on $BACKEND_URL"
+start_backend() { # extra env assignments (the assistant's settings) as arguments
+    (
+        cd "$BACKEND"
+        exec env -u OPENAI_API_KEY PYTHONDONTWRITEBYTECODE=1 DATABASE_URL="$APP_DB_URL" \
+            BETTER_AUTH_URL="$FRONTEND_URL" PORT="$BACKEND_PORT" DRAIN_SECONDS=0 "$@" .venv/bin/python -m app
+    ) >>"$WORK/backend.log" 2>&1 &
+    BACKEND_PID=$!
+    PIDS+=("$BACKEND_PID")
+    wait_http "$BACKEND_URL/readyz" backend "$WORK/backend.log" "$BACKEND_PID"
+}
+
+say "backend on $BACKEND_URL (no OPENAI_API_KEY: assistant not configured)"
 (cd "$BACKEND" && uv sync --frozen --python "$(command -v python3)" >&2)
 (cd "$BACKEND" && DATABASE_URL="$APP_DB_URL" BETTER_AUTH_URL="$FRONTEND_URL" .venv/bin/python -m app.migrate >&2)
-(
-    cd "$BACKEND"
-    exec env -u OPENAI_API_KEY PYTHONDONTWRITEBYTECODE=1 DATABASE_URL="$APP_DB_URL" \
-        BETTER_AUTH_URL="$FRONTEND_URL" PORT="$BACKEND_PORT" DRAIN_SECONDS=0 .venv/bin/python -m app
-) >"$WORK/backend.log" 2>&1 &
-PIDS+=($!)
-wait_http "$BACKEND_URL/readyz" backend "$WORK/backend.log" "${PIDS[-1]}"
+start_backend
 
 # The image's /app: the assembled standalone tree, not writable by the app's user.
 APP="$WORK/app"
@@ -139,8 +146,13 @@ if [[ $(id -u) -eq 0 ]]; then
 else
     (cd "$APP" && exec env -i PATH="$PATH" "${FRONTEND_ENV[@]}" node server.js) >"$WORK/frontend.log" 2>&1 &
 fi
-PIDS+=($!)
-wait_http "$FRONTEND_URL/api/health" frontend "$WORK/frontend.log" "${PIDS[-1]}"
+FRONTEND_PID=$!
+PIDS+=("$FRONTEND_PID")
+wait_http "$FRONTEND_URL/api/health" frontend "$WORK/frontend.log" "$FRONTEND_PID"
+if [[ $(id -u) -eq 0 ]]; then
+    grep -Eq '^Uid:[[:space:]]+65532[[:space:]]' "/proc/$FRONTEND_PID/status" \
+        || fail "the frontend (pid $FRONTEND_PID) is not running as UID 65532"
+fi
 curl --silent --fail "$FRONTEND_URL/api/auth/jwks" | grep -q '"alg":"EdDSA"' \
     || fail "$FRONTEND_URL/api/auth/jwks does not serve an EdDSA key"
 
@@ -150,6 +162,22 @@ if ! FRONTEND_URL="$FRONTEND_URL" BACKEND_URL="$BACKEND_URL" node --test e2e/tas
     say "backend log:"; tail -n 40 "$WORK/backend.log" >&2
     exit 1
 fi
+# The assistant for real, except the LLM: the backend restarted against a scripted stand-in.
+LLM_PORT=$(free_port)
+node e2e/scripted-llm.mjs "$LLM_PORT" >"$WORK/llm.log" 2>&1 &
+PIDS+=($!)
+kill -TERM "$BACKEND_PID"
+wait "$BACKEND_PID" || fail "the backend did not exit cleanly on SIGTERM"
+say "backend restarted with a scripted stand-in LLM on port $LLM_PORT"
+start_backend OPENAI_API_KEY=scripted-llm-key OPENAI_BASE_URL="http://127.0.0.1:$LLM_PORT/v1" OPENAI_MODEL=scripted
+say "assistant end-to-end test in headless Chromium"
+if ! FRONTEND_URL="$FRONTEND_URL" node --test e2e/assistant.e2e.test.mjs; then
+    say "frontend log:"; tail -n 40 "$WORK/frontend.log" >&2
+    say "backend log:"; tail -n 40 "$WORK/backend.log" >&2
+    say "scripted LLM log:"; tail -n 20 "$WORK/llm.log" >&2
+    exit 1
+fi
+
 if grep -q '"level":"error"' "$WORK/frontend.log"; then
     say "the frontend logged errors during the e2e run:"; grep '"level":"error"' "$WORK/frontend.log" >&2
     exit 1

@@ -16,7 +16,7 @@ from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.security import AuthError, AuthUnavailable, JwksCache, TokenVerifier
 from app.db import DATABASE_UNAVAILABLE, create_engine, create_sessionmaker
 from app.mcp_server import McpEndpoint, create_session_manager
-from app.migrate import head_revision
+from app.migrate import head_revision, known_revisions
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.migration_head = head_revision()
+    app.state.known_revisions = known_revisions()
     # Set by the server on SIGTERM (app.__main__); /readyz then answers 503.
     app.state.draining = False
 

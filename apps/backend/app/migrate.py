@@ -43,6 +43,11 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> frozenset[str]:
+    """Every migration this code ships, head included."""
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
 async def database_revision(connection: AsyncConnection) -> str | None:
     """The migration the database is at, or None for an empty database."""
     exists = await connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))

@@ -1,28 +1,61 @@
 "use client";
 import Link from "next/link";
-import { useActionState } from "react";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
 
-import type { AuthFormState } from "@/app/auth-actions";
+import { authClient } from "@/lib/auth-client";
+import { authFailureMessage } from "@/lib/auth-messages";
 
 interface Props {
   mode: "sign-in" | "sign-up";
-  action: (previous: AuthFormState, form: FormData) => Promise<AuthFormState>;
 }
 
-export function AuthForm({ mode, action }: Props) {
-  const [state, formAction, pending] = useActionState(action, {});
+export function AuthForm({ mode }: Props) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
   const signUp = mode === "sign-up";
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const name = String(form.get("name") ?? "").trim();
+    const email = String(form.get("email") ?? "").trim();
+    const password = String(form.get("password") ?? "");
+    if ((signUp && !name) || !email || !password) {
+      setError(signUp ? "Fill in name, email and password." : "Fill in email and password.");
+      return;
+    }
+    setPending(true);
+    setError(null);
+    try {
+      const result = signUp
+        ? await authClient.signUp.email({ name, email, password })
+        : await authClient.signIn.email({ email, password });
+      if (result.error) {
+        setError(authFailureMessage(result.error));
+        return;
+      }
+      router.replace("/tasks");
+      router.refresh();
+    } catch {
+      setError("The server cannot be reached. Check your connection and try again.");
+    } finally {
+      setPending(false);
+    }
+  }
+
   return (
-    <form action={formAction} className="card narrow" aria-busy={pending}>
+    <form onSubmit={submit} className="card narrow" aria-busy={pending}>
       <h1>{signUp ? "Create your account" : "Sign in"}</h1>
       {signUp && (
         <>
           <label htmlFor="name">Name</label>
-          <input id="name" name="name" type="text" autoComplete="name" required defaultValue={state.name} />
+          <input id="name" name="name" type="text" autoComplete="name" required />
         </>
       )}
       <label htmlFor="email">Email</label>
-      <input id="email" name="email" type="email" autoComplete="email" required defaultValue={state.email} />
+      <input id="email" name="email" type="email" autoComplete="email" required />
       <label htmlFor="password">Password</label>
       <input
         id="password"
@@ -32,9 +65,9 @@ export function AuthForm({ mode, action }: Props) {
         minLength={signUp ? 8 : undefined}
         required
       />
-      {state.error && (
+      {error && (
         <p className="alert" role="alert">
-          {state.error}
+          {error}
         </p>
       )}
       <div className="row">

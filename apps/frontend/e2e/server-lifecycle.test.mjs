@@ -4,7 +4,8 @@
  *  - a missing or bad variable stops start-up with one log line that names it;
  *  - SIGTERM: /api/health turns 503 at once, new connections are still served for
  *    DRAIN_SECONDS, a request in flight when the listener closes still gets its answer, and
- *    the process exits 0.
+ *    the process exits 0;
+ *  - sign-in over HTTP keeps Better Auth's origin check and rate limit.
  *
  * Needs DATABASE_URL (the suite's Postgres); starts its own server processes on free ports.
  */
@@ -20,6 +21,8 @@ const DATABASE_URL = process.env.DATABASE_URL;
 if (!DATABASE_URL) throw new Error("set DATABASE_URL (tests/suites/frontend.sh starts Postgres)");
 
 const DRAIN_SECONDS = 2;
+// One secret for every server of this file: they share the database and its signing keys.
+const SECRET = randomBytes(32).toString("base64");
 
 async function freePort() {
   const server = net.createServer();
@@ -79,7 +82,7 @@ function baseEnv(port) {
   return {
     PORT: String(port),
     DATABASE_URL,
-    BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
+    BETTER_AUTH_SECRET: SECRET,
     BETTER_AUTH_URL: `http://127.0.0.1:${port}`,
     BACKEND_URL: "http://127.0.0.1:9",
     DRAIN_SECONDS: String(DRAIN_SECONDS),
@@ -191,4 +194,27 @@ test("start-up refuses a BETTER_AUTH_SECRET that cannot open the stored signing 
   const entry = JSON.parse(errors[0]);
   assert.equal(entry.variable, "BETTER_AUTH_SECRET");
   assert.match(entry.message, /cannot decrypt the JWT signing key/);
+});
+
+test("sign-in over HTTP is origin-checked and rate limited", async () => {
+  const port = await freePort();
+  const server = start({ ...baseEnv(port), DRAIN_SECONDS: "0" });
+  try {
+    await waitHealthy(port, server);
+    const signIn = (origin) =>
+      fetch(`http://127.0.0.1:${port}/api/auth/sign-in/email`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Origin: origin },
+        body: JSON.stringify({ email: "nobody@example.test", password: "wrong password" }),
+      });
+    assert.equal((await signIn("http://evil.example.com")).status, 403);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await signIn(`http://127.0.0.1:${port}`)).status);
+    // Better Auth's default rule for /sign-in: 3 attempts per 10 s per client; the refused
+    // cross-origin attempt above counts as the first.
+    assert.deepEqual(statuses, [401, 401, 429, 429]);
+  } finally {
+    server.child.kill("SIGTERM");
+    await withTimeout(server.exited, 15_000, "server exit");
+  }
 });

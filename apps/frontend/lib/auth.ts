@@ -6,7 +6,6 @@
  * must not need any runtime configuration.
  */
 import { betterAuth } from "better-auth";
-import { nextCookies } from "better-auth/next-js";
 import { jwt } from "better-auth/plugins";
 import { Pool } from "pg";
 
@@ -39,8 +38,6 @@ export function createAuth(config: AppConfig, pool: Pool) {
           expirationTime: JWT_LIFETIME,
         },
       }),
-      // Lets server actions (sign in/up/out) set the session cookie; must stay last.
-      nextCookies(),
     ],
   });
 }

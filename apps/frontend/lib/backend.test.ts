@@ -55,8 +55,9 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function client(userId = "user-1") {
-  return new BackendClient(baseUrl, userId, "jwt-token", { tasksMs: 300, chatMs: 300 });
+// Generous: the machine may be busy. The timeout test uses its own short limit.
+function client(userId = "user-1", timeoutMs = 10_000) {
+  return new BackendClient(baseUrl, userId, "jwt-token", { tasksMs: timeoutMs, chatMs: timeoutMs });
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<Failure> {
@@ -131,8 +132,8 @@ describe("BackendClient failures", () => {
   });
 
   it("gives up on a backend that does not answer in time", async () => {
-    nextReply = { status: 200, body: [], delayMs: 2000 };
-    expect((await failureOf(client().listTasks())).kind).toBe("timeout");
+    nextReply = { status: 200, body: [], delayMs: 3000 };
+    expect((await failureOf(client("user-1", 500).listTasks())).kind).toBe("timeout");
   });
 
   it("reports an unreachable backend", async () => {

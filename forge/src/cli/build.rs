@@ -18,7 +18,11 @@ pub struct Args {
 }
 
 pub fn run(project: Project, args: Args) -> Result<()> {
-    let names = if args.all { project.top_level_recipes()? } else { args.names };
+    let names = if args.all {
+        project.top_level_recipes()?
+    } else {
+        args.names
+    };
     if names.is_empty() {
         bail!("nothing to build\n  hint: name recipes (`forge build base`) or pass `--all`");
     }

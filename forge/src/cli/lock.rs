@@ -21,7 +21,11 @@ pub struct Args {
 
 pub fn run(project: &Project, args: Args) -> Result<()> {
     let partial = !args.names.is_empty();
-    let mut pending = if partial { args.names.clone() } else { project.all_recipes()? };
+    let mut pending = if partial {
+        args.names.clone()
+    } else {
+        project.all_recipes()?
+    };
     let mut requests: Vec<RecipeRequest> = Vec::new();
     // Node.js versions asked for, each with a recipe that asks (named in errors).
     let mut node_versions: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -65,7 +69,8 @@ pub fn run(project: &Project, args: Args) -> Result<()> {
     for runtime in node_runtimes {
         lock.upsert_node(runtime);
     }
-    lock.save_atomic(&lock_path).with_context(|| format!("cannot write {}", lock_path.display()))?;
+    lock.save_atomic(&lock_path)
+        .with_context(|| format!("cannot write {}", lock_path.display()))?;
     for r in &lock.recipes {
         if requests.iter().any(|q| q.name == r.name) {
             println!("{} {} packages", r.name, r.packages.len());

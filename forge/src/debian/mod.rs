@@ -181,7 +181,10 @@ pub enum LockProjectError {
     #[error("recipes form a base cycle: {}; a recipe cannot (indirectly) be its own base", .0.join(" -> "))]
     BaseCycle(Vec<String>),
     #[error("recipe `{recipe}`: {source}")]
-    Index { recipe: String, source: IndexError },
+    Index {
+        recipe: String,
+        source: Box<IndexError>,
+    },
     #[error("recipe `{recipe}`: {source}")]
     Resolve {
         recipe: String,
@@ -518,7 +521,7 @@ pub fn lock_project(
                 let indexes = load_indexes(&key.0, &key.1, mirrors, cache).map_err(|source| {
                     LockProjectError::Index {
                         recipe: recipe.name.clone(),
-                        source,
+                        source: Box::new(source),
                     }
                 })?;
                 loaded.push((key, indexes));

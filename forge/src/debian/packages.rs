@@ -107,6 +107,34 @@ mod tests {
     }
 
     #[test]
+    fn continuation_lines_and_multiple_stanzas() {
+        let text = format!(
+            "{STANZA}Description: x\n more\n\n{}",
+            STANZA.replace("libc6", "libc6-dev")
+        );
+        let pkgs = parse(&text, "trixie").unwrap();
+        assert_eq!(pkgs.len(), 2);
+        assert_eq!(pkgs[1].name, "libc6-dev");
+        let tricky = STANZA.replace(
+            "Depends: libgcc-s1\n",
+            "Pre-Depends: zlib1g\nDescription: Package: evil\n",
+        );
+        let p = &parse(&tricky, "trixie").unwrap()[0];
+        assert_eq!(
+            (p.depends.as_str(), p.pre_depends.as_str(), p.name.as_str()),
+            ("", "zlib1g", "libc6")
+        );
+    }
+
+    #[test]
+    fn duplicate_field_is_refused() {
+        let bad = format!("{STANZA}SHA256: {}\n", "1".repeat(64));
+        assert!(parse(&bad, "trixie")
+            .unwrap_err()
+            .contains("duplicate field `SHA256`"));
+    }
+
+    #[test]
     fn missing_hash_is_refused() {
         let bad = STANZA.replace("SHA256: ", "MD5sum: ");
         assert!(parse(&bad, "trixie").unwrap_err().contains("SHA256"));

@@ -241,6 +241,52 @@ mod tests {
         assert_eq!(archive_keys().unwrap().len(), 3);
     }
 
+    /// trixie-security's InRelease as published on 2026-11-28 (signed by the security
+    /// archive's trixie subkey and the bookworm key, which forge does not carry).
+    const SECURITY_INRELEASE: &[u8] = include_bytes!("testdata/trixie-security.InRelease");
+
+    #[test]
+    fn real_inrelease_verifies_with_an_embedded_subkey() {
+        let (text, key) = verify_inrelease(SECURITY_INRELEASE).unwrap();
+        assert_eq!(
+            key,
+            "Debian Security Archive Automatic Signing Key (13/trixie)"
+        );
+        let release = parse_release(&text).unwrap();
+        assert_eq!(release.codename, "trixie-security");
+        assert!(release.acquire_by_hash);
+        assert!(release.valid_until_epoch.unwrap() > release.date_epoch);
+        let (hash, size) = &release.sha256["main/binary-amd64/Packages.xz"];
+        assert_eq!(hash.len(), 64);
+        assert!(*size > 0);
+    }
+
+    #[test]
+    fn tampered_signed_text_is_refused() {
+        let text = String::from_utf8(SECURITY_INRELEASE.to_vec()).unwrap();
+        let tampered = text.replacen("Codename: trixie-security", "Codename: trixie-securitx", 1);
+        assert_ne!(text, tampered);
+        let err = verify_inrelease(tampered.as_bytes()).unwrap_err();
+        assert!(matches!(err, ReleaseError::BadSignature(_)), "{err}");
+        assert!(err.to_string().contains("bad signature"), "{err}");
+    }
+
+    #[test]
+    fn text_after_the_signature_is_never_parsed() {
+        let mut bytes = SECURITY_INRELEASE.to_vec();
+        bytes.extend_from_slice(b"\nSHA256:\n 0000000000000000000000000000000000000000000000000000000000000000 1 evil\n");
+        if let Ok((text, _)) = verify_inrelease(&bytes) {
+            assert!(!text.contains("evil"));
+        }
+    }
+
+    #[test]
+    fn stripped_signature_is_refused() {
+        let text = String::from_utf8(SECURITY_INRELEASE.to_vec()).unwrap();
+        let cleartext = text.split("-----BEGIN PGP SIGNATURE-----").next().unwrap();
+        assert!(verify_inrelease(cleartext.as_bytes()).is_err());
+    }
+
     #[test]
     fn unsigned_text_is_refused() {
         let err = verify_inrelease(b"Origin: Debian\nSuite: stable\n").unwrap_err();

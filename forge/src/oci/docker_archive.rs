@@ -56,10 +56,18 @@ pub fn write(image: &Image, name: &str, path: &Path) -> io::Result<()> {
     for layer in &image.layers {
         if written.insert(layer.digest.clone()) {
             let mut h = header(0o644, layer.size);
-            tar.append_data(&mut h, blob_path(&layer.digest), File::open(image.layer_path(layer))?)?;
+            tar.append_data(
+                &mut h,
+                blob_path(&layer.digest),
+                File::open(image.layer_path(layer))?,
+            )?;
         }
     }
-    bytes(&mut tar, &blob_path(&image.manifest_digest), &image.manifest)?;
+    bytes(
+        &mut tar,
+        &blob_path(&image.manifest_digest),
+        &image.manifest,
+    )?;
     bytes(&mut tar, "index.json", &index_json(image, name))?;
     bytes(&mut tar, "manifest.json", &manifest_json(image, name))?;
     bytes(&mut tar, "oci-layout", OCI_LAYOUT)?;

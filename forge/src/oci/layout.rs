@@ -23,9 +23,17 @@ pub enum LayoutError {
 
 /// `index.json` for a layout holding just `image`, named `name`.
 pub fn index_json(image: &Image, name: &str) -> Vec<u8> {
-    let mut manifest = Descriptor::new(MANIFEST_MEDIA_TYPE, &image.manifest_digest, image.manifest.len() as u64);
+    let mut manifest = Descriptor::new(
+        MANIFEST_MEDIA_TYPE,
+        &image.manifest_digest,
+        image.manifest.len() as u64,
+    );
     manifest.annotations.insert(REF_NAME.into(), name.into());
-    let index = Index { schema_version: 2, media_type: INDEX_MEDIA_TYPE.into(), manifests: vec![manifest] };
+    let index = Index {
+        schema_version: 2,
+        media_type: INDEX_MEDIA_TYPE.into(),
+        manifests: vec![manifest],
+    };
     serde_json::to_vec(&index).expect("index serialises")
 }
 
@@ -36,7 +44,10 @@ pub fn write(image: &Image, name: &str, dir: &Path) -> io::Result<()> {
     fs::create_dir_all(&blobs)?;
     fs::write(dir.join("oci-layout"), OCI_LAYOUT)?;
     fs::write(dir.join("index.json"), index_json(image, name))?;
-    fs::write(blobs.join(digest_hex(&image.manifest_digest)), &image.manifest)?;
+    fs::write(
+        blobs.join(digest_hex(&image.manifest_digest)),
+        &image.manifest,
+    )?;
     fs::write(blobs.join(digest_hex(&image.config_digest)), &image.config)?;
     for layer in &image.layers {
         let dest = blobs.join(digest_hex(&layer.digest));
@@ -54,11 +65,19 @@ pub fn write(image: &Image, name: &str, dir: &Path) -> io::Result<()> {
 /// Manifest digest of the single image in the layout at `dir`.
 pub fn read_manifest_digest(dir: &Path) -> Result<String, LayoutError> {
     let path = dir.join("index.json");
-    let bytes = fs::read(&path).map_err(|source| LayoutError::Io { path: path.clone(), source })?;
-    let index: Index = serde_json::from_slice(&bytes)
-        .map_err(|e| LayoutError::Invalid { path: path.clone(), reason: e.to_string() })?;
+    let bytes = fs::read(&path).map_err(|source| LayoutError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let index: Index = serde_json::from_slice(&bytes).map_err(|e| LayoutError::Invalid {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
     match index.manifests.as_slice() {
         [m] if m.media_type == MANIFEST_MEDIA_TYPE => Ok(m.digest.clone()),
-        _ => Err(LayoutError::Invalid { path, reason: "expected exactly one image manifest".into() }),
+        _ => Err(LayoutError::Invalid {
+            path,
+            reason: "expected exactly one image manifest".into(),
+        }),
     }
 }

@@ -74,13 +74,21 @@ impl Image {
     /// Compressed size: manifest, config and every distinct layer.
     pub fn size(&self) -> u64 {
         let mut seen = std::collections::BTreeSet::new();
-        let layers: u64 = self.layers.iter().filter(|l| seen.insert(&l.digest)).map(|l| l.size).sum();
+        let layers: u64 = self
+            .layers
+            .iter()
+            .filter(|l| seen.insert(&l.digest))
+            .map(|l| l.size)
+            .sum();
         layers + self.config.len() as u64 + self.manifest.len() as u64
     }
 
     /// `forge.local/<name>:<first 12 hex of the manifest digest>`: the tag docker-archive and
     /// daemon loads use, unique per content.
     pub fn reference(&self, name: &str) -> String {
-        format!("forge.local/{name}:{}", &digest_hex(&self.manifest_digest)[..12])
+        format!(
+            "forge.local/{name}:{}",
+            &digest_hex(&self.manifest_digest)[..12]
+        )
     }
 }

@@ -18,7 +18,12 @@ pub struct Descriptor {
 
 impl Descriptor {
     pub fn new(media_type: &str, digest: &str, size: u64) -> Descriptor {
-        Descriptor { media_type: media_type.into(), digest: digest.into(), size, annotations: BTreeMap::new() }
+        Descriptor {
+            media_type: media_type.into(),
+            digest: digest.into(),
+            size,
+            annotations: BTreeMap::new(),
+        }
     }
 }
 
@@ -59,7 +64,11 @@ pub struct ImageConfig {
 pub struct RuntimeConfig {
     #[serde(rename = "User")]
     pub user: String,
-    #[serde(rename = "ExposedPorts", default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "ExposedPorts",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub exposed_ports: BTreeMap<String, EmptyObject>,
     #[serde(rename = "Env")]
     pub env: Vec<String>,

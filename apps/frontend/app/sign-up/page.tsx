@@ -1,6 +1,5 @@
 import { redirect } from "next/navigation";
 
-import { signUpAction } from "@/app/auth-actions";
 import { AuthForm } from "@/components/AuthForm";
 import { currentSession } from "@/lib/session";
 
@@ -8,7 +7,7 @@ export default async function SignUpPage() {
   if (await currentSession()) redirect("/tasks");
   return (
     <main className="shell">
-      <AuthForm mode="sign-up" action={signUpAction} />
+      <AuthForm mode="sign-up" />
     </main>
   );
 }

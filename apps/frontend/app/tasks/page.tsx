@@ -1,4 +1,4 @@
-import { signOutAction } from "@/app/auth-actions";
+import { SignOutButton } from "@/components/SignOutButton";
 import { TasksWorkspace } from "@/components/TasksWorkspace";
 import { requireSession } from "@/lib/session";
 
@@ -13,12 +13,10 @@ export default async function TasksPage() {
     <main className="shell">
       <header className="topbar">
         <h1>TaskFlow</h1>
-        <form action={signOutAction} className="row" style={{ marginTop: 0 }}>
+        <div className="row" style={{ marginTop: 0 }}>
           <span className="who">{session.user.email}</span>
-          <button type="submit" className="secondary">
-            Sign out
-          </button>
-        </form>
+          <SignOutButton />
+        </div>
       </header>
       <TasksWorkspace
         initialTasks={initial.ok ? initial.data : []}

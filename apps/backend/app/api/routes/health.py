@@ -26,7 +26,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready for traffic: not draining, database reachable, schema at the code's migration head."""
+    """Ready for traffic: not draining, database reachable, schema at or beyond the code's migration head."""
     state = request.app.state
     if state.draining:
         return _unready("draining: the server is shutting down")
@@ -36,7 +36,10 @@ async def readyz(request: Request) -> JSONResponse:
     except DATABASE_UNAVAILABLE as error:
         log.warning("readiness: database unreachable", extra={"error": str(error) or type(error).__name__})
         return _unready("database unreachable")
-    if revision != state.migration_head:
+    # A revision this code does not know is newer: a rolling update's new release migrated
+    # (expand-only) before its pods came up, and the old pods must stay ready meanwhile.
+    behind = revision is None or (revision != state.migration_head and revision in state.known_revisions)
+    if behind:
         return _unready(
             f"database schema is at {revision or 'nothing'}, code expects {state.migration_head}: "
             "run python -m app.migrate"
