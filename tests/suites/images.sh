@@ -206,7 +206,7 @@ step "end to end in headless Chromium: sign up, create tasks through the fronten
 (cd "$A/apps/frontend" && npm ci --no-audit --no-fund --ignore-scripts >&2)
 (cd "$A/apps/frontend" && FRONTEND_URL="$FRONTEND_URL" BACKEND_URL="$BACKEND_URL" node --test --test-name-pattern "sign up, then manage tasks" e2e/tasks.e2e.test.mjs >&2) || {
   $DOCKER logs frontend 2>&1 | tail -n 40 >&2; $DOCKER logs backend 2>&1 | tail -n 40 >&2; fail "end-to-end test failed"; }
-stored=$(PGPASSWORD="$PG_PASSWORD" psql -h "$PG_IP" -U taskflow -d taskflow -tAc "select count(*) from tasks where title = 'Buy milk'")
+stored=$(PGPASSWORD="$PG_PASSWORD" psql -h "$PG_IP" -U taskflow -d taskflow -tAc "select count(*) from tasks where title = 'Buy oat milk' and completed")
 (( stored >= 1 )) || fail "the task created through the frontend is not in the backend's database"
 
 step "SIGTERM: backend finishes an in-flight request and exits 0 within the drain period"
