@@ -2,8 +2,9 @@
  * popen()/pclose() without /bin/sh, preloaded (LD_PRELOAD) into initdb by pg-init.
  *
  * initdb starts the postgres backend through popen(), which runs "/bin/sh -c CMD"; the image
- * has no shell. The commands initdb builds are simple: a "double-quoted" absolute program
- * path, plain words, and at most a ">FILE" and a "2>&1" redirection. This parses exactly
+ * has no shell. The commands initdb (and the backend it starts) build are simple: a program
+ * ("double-quoted" path or a bare name looked up in PATH), plain words, and at most a
+ * ">FILE" and a "2>&1" redirection. This parses exactly
  * that and runs the program directly. Anything else (pipes, variables, single quotes, ;, &,
  * backquotes...) is refused with EINVAL rather than guessed at.
  */
@@ -67,7 +68,7 @@ static int parse(const char *cmd, char *buf, size_t size, char **argv, char **ou
         }
     }
     argv[argc] = NULL;
-    return (argc > 0 && argv[0][0] == '/') ? 0 : -1;
+    return argc > 0 ? 0 : -1;
 }
 
 FILE *popen(const char *cmd, const char *mode) {
@@ -98,7 +99,10 @@ FILE *popen(const char *cmd, const char *mode) {
             close(fd);
         }
         if (err_to_out) dup2(STDOUT_FILENO, STDERR_FILENO);
-        execv(argv[0], argv);
+        /* As sh does: a program that is not there is exit status 127. (The backend asks for
+           `locale -a` when importing collations; this image has no locale data, so none.) */
+        execvp(argv[0], argv);
+        fprintf(stderr, "popen-noshell: %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     close(reading ? fds[1] : fds[0]);

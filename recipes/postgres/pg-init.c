@@ -121,7 +121,7 @@ static void initialise(const char *pgdata, const char *user, const char *db) {
     char username_arg[512], pwfile_arg[64] = "--pwfile=" PWFILE;
     snprintf(username_arg, sizeof username_arg, "--username=%s", user);
     char *initdb[] = {PG_BIN "/initdb", "-D", (char *)pgdata, username_arg,
-                      "--encoding=UTF8", "--locale=C.UTF-8", "--auth-local=trust",
+                      "--encoding=UTF8", "--locale=C", "--auth-local=trust",
                       trust ? "--auth-host=trust" : "--auth-host=scram-sha-256",
                       trust ? NULL : pwfile_arg, NULL};
     if (!trust) {
