@@ -219,13 +219,6 @@ impl BuildContext {
         is_root: bool,
         packages: &'a [LockedPackage],
     ) -> Result<Vec<PlannedLayer<'a>>> {
-        // Fail closed: an image silently missing its runtime or app would be worse than none.
-        if recipe.node.is_some() || recipe.build.is_some() {
-            bail!(
-                "{}: this forge cannot build `[node]` or `[build]` layers yet\n  hint: remove those sections or use a forge that has the builders (issue 4)",
-                self.project.relative(&recipe.path)
-            );
-        }
         let mut layers = Vec::new();
         if !packages.is_empty() {
             layers.push(PlannedLayer {
@@ -244,10 +237,37 @@ impl BuildContext {
                 produce: Box::new(|_: &ProgressBar| Ok(rootfs::system_files())),
             });
         }
+        if let Some(node) = &recipe.node {
+            layers.push(self.node_layer(recipe, &node.version)?);
+        }
+        if let Some(build) = &recipe.build {
+            layers.extend(crate::builders::plan(recipe, build, self.cache.root())?);
+        }
         if !recipe.files.is_empty() {
             layers.push(files_layer(recipe)?);
         }
         Ok(layers)
+    }
+
+    /// The Node.js runtime layer of `version`, which the lock must pin.
+    fn node_layer(&self, recipe: &Recipe, version: &str) -> Result<PlannedLayer<'static>> {
+        let Some(locked) = self.lock.node_runtime(version).cloned() else {
+            bail!(
+                "{} pins no Node.js {version} ({} key `node.version`)\n  hint: run `forge lock`",
+                self.project.relative(&self.project.lock_path()),
+                self.project.relative(&recipe.path)
+            );
+        };
+        let cache_root = self.cache.root().to_path_buf();
+        Ok(PlannedLayer {
+            concern: "node".into(),
+            inputs: json!({ "version": locked.version, "integrity": locked.integrity }),
+            produce: Box::new(move |bar: &ProgressBar| {
+                bar.set_message("fetching");
+                let tarball = crate::node::fetch(&locked, &cache_root)?;
+                Ok(crate::node::runtime_entries(&tarball)?)
+            }),
+        })
     }
 
     /// Unpacks the locked packages (fetched through the sha256-verifying cache) into entries,

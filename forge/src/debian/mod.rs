@@ -7,7 +7,7 @@
 
 pub mod control;
 pub mod deb;
-mod http;
+pub(crate) mod http;
 pub mod index;
 pub mod packages;
 pub mod relation;
