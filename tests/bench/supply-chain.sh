@@ -17,7 +17,11 @@ trivy="$(tests/tools/trivy.sh)"
 trivy_db="$(tests/tools/trivy-db.sh)"
 cargo build --quiet --release -p forge
 forge="$root/target/release/forge"
-[[ -f "out/$img/forge-report.json" ]] || "$forge" build "$img" --scan=skip >/dev/null
+# A clean clone, so the bench leaves the checkout untouched.
+git clone -q "$root" "$work/p"
+cd "$work/p"
+"$forge" lock "$img" >/dev/null
+"$forge" build "$img" --scan=skip >/dev/null
 
 echo '{"advisories":[]}' >"$work/empty.json"
 "$trivy_db" --advisories "$work/empty.json" --cache-dir "$work/db" 2>/dev/null

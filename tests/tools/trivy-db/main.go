@@ -164,6 +164,13 @@ func (fixtureSource) Name() types.SourceID { return fixtureSourceName }
 
 func (s fixtureSource) Update(string) error {
 	return s.dbc.BatchUpdate(func(tx *bolt.Tx) error {
+		// The build's optimize and cleanup steps expect these buckets; an empty fixture (a DB that
+		// only lets trivy run offline) must still have them.
+		for _, name := range []string{"vulnerability-id", "vulnerability-detail", "advisory-detail"} {
+			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return err
+			}
+		}
 		for _, a := range s.fixture.Advisories {
 			if err := s.put(tx, a); err != nil {
 				return fmt.Errorf("advisory %s: %w", a.ID, err)
