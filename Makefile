@@ -1,7 +1,13 @@
 # forge: the main job is `make build`, every test is `make test` (README.md, .ci/run).
 SHELL := /bin/bash
 FORGE := target/release/forge
-SUITES := forge backend frontend chart supply-chain delivery
+SUITES := forge backend frontend chart supply-chain delivery e2e
+# Still outside `make test`, each for a reason its issue tracks: tests/suites/images.sh (the
+# frontend's Next build does not rebuild bit-for-bit yet) and the e2e app steps (never run
+# against the app images yet). Until then the supply-chain suite gates `base` and its test
+# images, and the e2e suite runs the lab cluster's own steps.
+export SUPPLY_IMAGES ?= base
+export E2E_CLUSTER_ONLY ?= 1
 
 .PHONY: build test bench forge host-tools
 
