@@ -79,14 +79,24 @@ pub struct Facts {
 
 /// Builds the SBOM document of `image` named `name`.
 pub fn build(name: &str, image: &ImageFs, inventory: &Inventory, facts: &Facts, source_date_epoch: i64) -> Result<Bom, SbomError> {
-    let release = inventory.debian_version.clone().ok_or(SbomError::NoDebianRelease)?;
-    let distro = format!("debian-{release}");
+    // Images built `on top of nothing` (the lab's pause and CoreDNS: one static binary) carry no
+    // operating system; Debian packages without a Debian release would be a broken image.
+    let release = match &inventory.debian_version {
+        Some(release) => Some(release.clone()),
+        None if inventory.debs.is_empty() => None,
+        None => return Err(SbomError::NoDebianRelease),
+    };
+    let distro = format!("debian-{}", release.as_deref().unwrap_or_default());
     let image_ref = oci_purl(name, &image.digest);
 
-    let mut os = Component::new(Classification::OperatingSystem, "debian", &release, Some("os:debian".into()));
-    os.properties = props(&[(format!("{TRIVY}Class"), "os-pkgs".into()), (format!("{TRIVY}Type"), "debian".into())]);
-
-    let mut components = vec![os];
+    let mut components = Vec::new();
+    let mut image_deps = Vec::new();
+    if let Some(release) = &release {
+        let mut os = Component::new(Classification::OperatingSystem, "debian", release, Some("os:debian".into()));
+        os.properties = props(&[(format!("{TRIVY}Class"), "os-pkgs".into()), (format!("{TRIVY}Type"), "debian".into())]);
+        components.push(os);
+        image_deps.push("os:debian".to_string());
+    }
     let mut os_deps = Vec::new();
     for deb in &inventory.debs {
         let purl = deb_purl(deb, &distro);
@@ -102,7 +112,6 @@ pub fn build(name: &str, image: &ImageFs, inventory: &Inventory, facts: &Facts, 
         components.push(c);
     }
 
-    let mut image_deps = vec!["os:debian".to_string()];
     for (kind, packages) in [("pypi", &inventory.pypi), ("npm", &inventory.npm)] {
         for pkg in packages.iter() {
             let purl = lang_purl(kind, &pkg.name, &pkg.version);
@@ -165,10 +174,10 @@ pub fn build(name: &str, image: &ImageFs, inventory: &Inventory, facts: &Facts, 
         lifecycles: None,
     };
 
-    let mut dependencies = vec![
-        Dependency { dependency_ref: image_ref, dependencies: image_deps },
-        Dependency { dependency_ref: "os:debian".into(), dependencies: os_deps },
-    ];
+    let mut dependencies = vec![Dependency { dependency_ref: image_ref, dependencies: image_deps }];
+    if release.is_some() {
+        dependencies.push(Dependency { dependency_ref: "os:debian".into(), dependencies: os_deps });
+    }
     dependencies.sort_by(|a, b| a.dependency_ref.cmp(&b.dependency_ref));
 
     Ok(Bom {
