@@ -108,6 +108,10 @@ impl Report {
     /// Writes the report into the image directory `dir` atomically (temp file + rename), so a
     /// reader never sees half a report. Later steps (scan, policy, push) update it this way.
     pub fn save_atomic(&self, dir: &Path) -> io::Result<()> {
+        // Later steps re-record the same verdicts on a no-change rebuild: leave the file alone.
+        if std::fs::read(dir.join(FILE_NAME)).is_ok_and(|old| old == self.to_json()) {
+            return Ok(());
+        }
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         io::Write::write_all(&mut tmp, &self.to_json())?;
         tmp.as_file().sync_all()?;

@@ -20,6 +20,21 @@ impl Project {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("recipes")).unwrap();
         std::fs::write(dir.path().join("recipes/mini.toml"), recipe).unwrap();
+        // Every build checks the project's policies (fail closed without them): the repository's
+        // own, plus the port `mini` exposes and room for the 64 MiB file of the kill test.
+        let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+        let image_policy = std::fs::read_to_string(policies.join("image.toml")).unwrap();
+        std::fs::write(
+            dir.path().join("policies/image.toml"),
+            format!("{image_policy}\n[images.mini]\nports = [8080]\nmax_size_mb = 100\n"),
+        )
+        .unwrap();
+        std::fs::copy(
+            policies.join("vulnerabilities.toml"),
+            dir.path().join("policies/vulnerabilities.toml"),
+        )
+        .unwrap();
         let p = Project { dir };
         p.lock();
         p

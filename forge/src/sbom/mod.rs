@@ -226,6 +226,10 @@ fn check(bom: &Bom) -> Result<(), SbomError> {
 
 /// Writes the SBOM of an image to `path` atomically.
 pub fn write(path: &Path, json: &[u8]) -> std::io::Result<()> {
+    // A no-change rebuild must leave out/ and sbom/ untouched (same bytes, same mtimes).
+    if std::fs::read(path).is_ok_and(|old| old == json) {
+        return Ok(());
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
