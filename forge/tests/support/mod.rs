@@ -21,13 +21,14 @@ fn hello_binary() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let binary = dir.join("forge-fixture-hello");
     if !binary.exists() {
-        let source = dir.join("forge-fixture-hello.c");
+        let source = dir.join(format!("forge-fixture-hello.{:?}.c", std::thread::current().id()));
         fs::write(
             &source,
             "#include <unistd.h>\nint main(void){static const char m[]=\"hello from a forge fixture\\n\";return write(1,m,sizeof m-1)==sizeof m-1?0:1;}\n",
         )
         .unwrap();
-        let partial = dir.join(format!("forge-fixture-hello.{}", std::process::id()));
+        // Tests run as threads of one process: the partial name must be unique per thread too.
+        let partial = dir.join(format!("forge-fixture-hello.{}.{:?}", std::process::id(), std::thread::current().id()));
         let status = Command::new("cc").args(["-static", "-Os", "-o"]).arg(&partial).arg(&source).status().expect("cc (gcc) is needed to build the fixture program");
         assert!(status.success(), "compiling the fixture program failed");
         fs::rename(&partial, &binary).unwrap();
