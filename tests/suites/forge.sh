@@ -50,9 +50,10 @@ step "forge build base test-busybox"
 [ -d "$A/out/base/blobs/sha256" ] && [ -f "$A/out/base.tar" ] || fail "out/base or out/base.tar missing"
 
 step "skopeo and umoci accept the OCI layout"
-(cd "$A" && skopeo inspect oci:out/base) > "$WORK/inspect.json"
+# The image is named by its ref.name: the layout also holds its SBOM (an OCI 1.1 referrer).
+(cd "$A" && skopeo inspect oci:out/base:base) > "$WORK/inspect.json"
 grep -q '"User": "65532:65532"' "$WORK/inspect.json" || grep -q '"65532:65532"' "$WORK/inspect.json" || true
-skopeo inspect --config "oci:$A/out/base" | grep -q '"User": "65532:65532"' || fail "base config user is not 65532:65532"
+skopeo inspect --config "oci:$A/out/base:base" | grep -q '"User": "65532:65532"' || fail "base config user is not 65532:65532"
 skopeo inspect "docker-archive:$A/out/base.tar" >/dev/null
 (cd "$WORK" && umoci unpack --image "$A/out/base:base" base-bundle >/dev/null)
 (cd "$WORK" && umoci unpack --image "$A/out/test-busybox:test-busybox" bb-bundle >/dev/null)
@@ -120,11 +121,11 @@ for delay in 0.2 0.5 1.0 1.5; do
   now=$(sum)
   if [ "$now" != "$good" ]; then
     # Only acceptable if the build finished before the kill: then out/ is the new, complete image.
-    skopeo inspect "oci:$A/out/base" >/dev/null || fail "out/base is broken after a kill at ${delay}s"
+    skopeo inspect "oci:$A/out/base:base" >/dev/null || fail "out/base is broken after a kill at ${delay}s"
     good=$now
   fi
 done
-skopeo inspect "oci:$A/out/base" >/dev/null
+skopeo inspect "oci:$A/out/base:base" >/dev/null
 echo "out/ intact after kills"
 
 echo
