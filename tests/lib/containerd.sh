@@ -6,6 +6,8 @@
 # Installs containerd (and runc) with apt when missing. Only the content store and image
 # service are exercised, so the CRI plugin is disabled to keep it quiet and fast.
 
+source "$(dirname "${BASH_SOURCE[0]}")/service.sh"
+
 containerd_install() {
     if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
         apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends containerd runc >&2
@@ -30,31 +32,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 CONFIG
     containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
     echo $! >"$dir/containerd.pid"
-    for _ in $(seq 1 100); do
-        if [ -S "$dir/containerd.sock" ] && ctr --address "$dir/containerd.sock" version >/dev/null 2>&1; then
-            export CONTAINERD_ADDRESS="$dir/containerd.sock"
-            return 0
-        fi
-        if ! kill -0 "$(cat "$dir/containerd.pid")" 2>/dev/null; then
-            echo "containerd_start: containerd exited; log follows" >&2
-            cat "$dir/containerd.log" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "containerd_start: no answer on $dir/containerd.sock after 10 s; see $dir/containerd.log" >&2
-    return 1
+    service_wait containerd "$dir/containerd.pid" "$dir/containerd.log" 10 \
+        ctr --address "$dir/containerd.sock" version >/dev/null 2>&1 || return 1
+    export CONTAINERD_ADDRESS="$dir/containerd.sock"
 }
 
 containerd_stop() {
-    local dir=$1 pid
-    [ -f "$dir/containerd.pid" ] || return 0
-    pid=$(cat "$dir/containerd.pid")
-    if kill "$pid" 2>/dev/null; then
-        for _ in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-    fi
-    rm -f "$dir/containerd.pid"
+    service_stop "$1/containerd.pid" 10
 }

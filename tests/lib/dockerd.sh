@@ -9,6 +9,8 @@
 # The daemon does no networking setup (no bridge, no iptables) so it cannot disturb the host;
 # run containers with `--network none`. Requires root and the `docker.io` package.
 
+source "$(dirname "${BASH_SOURCE[0]}")/service.sh"
+
 dockerd_start() {
   local dir=${1:?usage: dockerd_start DIR}
   mkdir -p "$dir"
@@ -28,40 +30,15 @@ dockerd_start() {
     >"$dir/dockerd.log" 2>&1 &
   echo $! > "$dir/dockerd.launcher.pid"
   export DOCKER_HOST="unix://$dir/docker.sock"
-  local i
-  for i in $(seq 1 120); do
-    if /usr/bin/docker version >/dev/null 2>&1; then
-      return 0
-    fi
-    if ! kill -0 "$(cat "$dir/dockerd.launcher.pid")" 2>/dev/null; then
-      echo "dockerd exited during start-up; log:" >&2
-      tail -n 30 "$dir/dockerd.log" >&2
-      return 1
-    fi
-    sleep 0.5
-  done
-  echo "dockerd did not answer on $DOCKER_HOST within 60 s; log:" >&2
-  tail -n 30 "$dir/dockerd.log" >&2
-  return 1
+  service_wait dockerd "$dir/dockerd.launcher.pid" "$dir/dockerd.log" 60 \
+    /usr/bin/docker version >/dev/null 2>&1
 }
 
 dockerd_stop() {
   local dir=${1:?usage: dockerd_stop DIR}
-  local pid=""
-  if [ -s "$dir/dockerd.pid" ]; then
-    pid=$(cat "$dir/dockerd.pid")
-  elif [ -s "$dir/dockerd.launcher.pid" ]; then
-    pid=$(cat "$dir/dockerd.launcher.pid")
-  fi
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    local i
-    for i in $(seq 1 60); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-  fi
+  # The launcher pid is dockerd's own ($! of the start), known even when start-up failed
+  # before dockerd wrote its pid file.
+  service_stop "$dir/dockerd.launcher.pid" 30
   if [ -s "$dir/exec-root.path" ]; then
     rm -rf "$(cat "$dir/exec-root.path")"
   fi

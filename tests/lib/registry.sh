@@ -6,6 +6,8 @@
 #   registry_stop DIR                        stops it by the pid it recorded
 # Installs docker-registry and apache2-utils (htpasswd) with apt when missing.
 
+source "$(dirname "${BASH_SOURCE[0]}")/service.sh"
+
 registry_install() {
     if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
         apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
@@ -37,32 +39,16 @@ auth:
 CONFIG
     docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
     echo $! >"$dir/registry.pid"
-    for _ in $(seq 1 100); do
-        # 401 means it is up and asking for credentials.
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" = 401 ]; then
-            export REGISTRY_ADDR="127.0.0.1:$port"
-            return 0
-        fi
-        if ! kill -0 "$(cat "$dir/registry.pid")" 2>/dev/null; then
-            echo "registry_start: docker-registry exited; log follows" >&2
-            cat "$dir/registry.log" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "registry_start: no answer on 127.0.0.1:$port after 10 s; see $dir/registry.log" >&2
-    return 1
+    # 401 means it is up and asking for credentials.
+    service_wait docker-registry "$dir/registry.pid" "$dir/registry.log" 10 \
+        registry_asks_for_credentials "$port" || return 1
+    export REGISTRY_ADDR="127.0.0.1:$port"
+}
+
+registry_asks_for_credentials() {
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/v2/")" = 401 ]
 }
 
 registry_stop() {
-    local dir=$1 pid
-    [ -f "$dir/registry.pid" ] || return 0
-    pid=$(cat "$dir/registry.pid")
-    if kill "$pid" 2>/dev/null; then
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-    fi
-    rm -f "$dir/registry.pid"
+    service_stop "$1/registry.pid" 5
 }
