@@ -8,8 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -76,8 +75,14 @@ pub struct BuildContext {
     labels: BTreeMap<String, String>,
     fingerprint: String,
     progress: MultiProgress,
-    built: HashMap<String, Arc<BuiltImage>>,
+    /// One slot per recipe: the first thread that needs an image builds it, the others (images
+    /// on the same base, built in parallel) wait for that result instead of building it again.
+    built: Mutex<HashMap<String, Arc<BuildSlot>>>,
 }
+
+/// The outcome of building one recipe, shared by every image that needs it. The error is kept
+/// as text because every waiting image reports it in its own context.
+type BuildSlot = OnceLock<Result<Arc<BuiltImage>, String>>;
 
 impl BuildContext {
     /// Loads the lock and opens the caches. Fails when the lock is missing.
@@ -109,31 +114,54 @@ impl BuildContext {
             store,
             epoch,
             progress,
-            built: HashMap::new(),
+            built: Mutex::new(HashMap::new()),
         })
     }
 
     /// Builds (or takes from the layer cache) the image of recipe `name` and its base chain.
-    pub fn image(&mut self, name: &str) -> Result<Arc<BuiltImage>> {
-        self.image_inner(name, &mut Vec::new())
+    /// Safe to call from several threads: each recipe is built once per context.
+    pub fn image(&self, name: &str) -> Result<Arc<BuiltImage>> {
+        // Checked up front, for every thread: two threads each filling the slot of one recipe
+        // of a loop would wait on each other forever.
+        self.check_base_chain(name)?;
+        self.image_once(name)
     }
 
-    fn image_inner(&mut self, name: &str, chain: &mut Vec<String>) -> Result<Arc<BuiltImage>> {
-        if let Some(built) = self.built.get(name) {
-            return Ok(built.clone());
+    fn check_base_chain(&self, name: &str) -> Result<()> {
+        let mut chain = vec![name.to_string()];
+        let mut current = name.to_string();
+        while let Some(base) = Recipe::load(&self.project.find_recipe(&current)?)?.base {
+            let looped = chain.contains(&base);
+            chain.push(base.clone());
+            if looped {
+                bail!(
+                    "recipe base chain loops: {}\n  hint: fix the `base` keys",
+                    chain.join(" -> ")
+                );
+            }
+            current = base;
         }
-        if chain.iter().any(|n| n == name) {
-            chain.push(name.into());
-            bail!(
-                "recipe base chain loops: {}\n  hint: fix the `base` keys",
-                chain.join(" -> ")
-            );
-        }
-        chain.push(name.into());
+        Ok(())
+    }
+
+    fn image_once(&self, name: &str) -> Result<Arc<BuiltImage>> {
+        let slot = self
+            .built
+            .lock()
+            .expect("build slots")
+            .entry(name.to_string())
+            .or_default()
+            .clone();
+        slot.get_or_init(|| self.build_recipe(name).map_err(|e| format!("{e:#}")))
+            .clone()
+            .map_err(|e| anyhow!(e))
+    }
+
+    fn build_recipe(&self, name: &str) -> Result<Arc<BuiltImage>> {
         let path = self.project.find_recipe(name)?;
         let recipe = Recipe::load(&path)?;
         let base = match &recipe.base {
-            Some(b) => Some(self.image_inner(b, chain).with_context(|| {
+            Some(b) => Some(self.image_once(b).with_context(|| {
                 format!(
                     "building `{b}`, the base of {}",
                     self.project.relative(&recipe.path)
@@ -141,7 +169,6 @@ impl BuildContext {
             })?),
             None => None,
         };
-        chain.pop();
 
         let (own_packages, inputs) = self.locked_packages(&recipe, base.as_deref())?;
         let planned = self.plan_layers(&recipe, base.is_none(), &own_packages)?;
@@ -173,7 +200,6 @@ impl BuildContext {
             packages,
             inputs,
         });
-        self.built.insert(name.into(), built.clone());
         Ok(built)
     }
 

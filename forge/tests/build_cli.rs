@@ -44,18 +44,30 @@ impl Project {
         self.dir.path()
     }
 
-    /// Writes the lock `forge lock` would write for the package-less recipe (no mirror needed).
+    /// Writes the lock `forge lock` would write for the package-less recipes (no mirror needed).
     fn lock(&self) {
-        let recipe = Recipe::load(&self.root().join("recipes/mini.toml")).unwrap();
-        let request = forge::build::debian_request(&recipe, Vec::new());
         let mut lock = Lock::new(1_750_000_000, Vec::new());
-        lock.upsert_recipe(LockedRecipe {
-            name: "mini".into(),
-            inputs: lock::inputs_digest(&request),
-            packages: vec![],
-        });
+        for entry in std::fs::read_dir(self.root().join("recipes")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let recipe = Recipe::load(&path).unwrap();
+            let request = forge::build::debian_request(&recipe, Vec::new());
+            lock.upsert_recipe(LockedRecipe {
+                name: recipe.name.clone(),
+                inputs: lock::inputs_digest(&request),
+                packages: vec![],
+            });
+        }
         lock.save_atomic(&self.root().join("recipes/forge.lock"))
             .unwrap();
+    }
+
+    /// Adds recipe `name` and relocks.
+    fn add_recipe(&self, name: &str, recipe: &str) {
+        std::fs::write(self.root().join(format!("recipes/{name}.toml")), recipe).unwrap();
+        self.lock();
     }
 
     fn forge(&self, args: &[&str]) -> Command {
@@ -302,6 +314,73 @@ fn unknown_recipe_and_empty_selection_are_errors() {
     assert!(e.contains("no recipe named `nope`"), "{e}");
     let e = stderr(&p.run(&["build"]));
     assert!(e.contains("--all"), "{e}");
+}
+
+/// A recipe on `mini` that exposes no port (the policy allows none for it).
+fn on_mini(name: &str) -> String {
+    format!("name = \"{name}\"\nbase = \"mini\"\n[image]\nports = []\n[[files]]\ncontent = \"{name}\\n\"\ndest = \"/etc/{name}\"\n")
+}
+
+#[test]
+fn images_on_one_base_build_at_once_sharing_its_layers() {
+    let p = Project::new(MINI);
+    p.add_recipe("left", &on_mini("left"));
+    p.add_recipe("right", &on_mini("right"));
+    let o = p.run(&["build", "left", "right", "mini", "--scan=skip"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["left", "right", "mini"], "reports come in the order asked");
+    let report = |name: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(p.root().join(format!("out/{name}/forge-report.json")))
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let layers = |name: &str| -> Vec<String> {
+        report(name)["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["digest"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let base = layers("mini");
+    for name in ["left", "right"] {
+        let own = layers(name);
+        assert_eq!(own[..base.len()], base[..], "{name} starts with mini's layers");
+        assert_eq!(own.len(), base.len() + 1, "{name} adds one files layer");
+    }
+}
+
+#[test]
+fn a_base_loop_is_an_error_naming_the_chain_not_a_hang() {
+    let p = Project::new(MINI);
+    p.add_recipe("mini", &MINI.replace("name = \"mini\"", "name = \"mini\"\nbase = \"other\""));
+    p.add_recipe("other", "name = \"other\"\nbase = \"mini\"\n");
+    // Both ends of the loop at once: each thread must see the loop before it waits on the other.
+    let mut child = p
+        .forge(&["build", "mini", "other", "--scan=skip"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("forge build hung on a base loop");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("recipe base chain loops: mini -> other -> mini"), "{e}");
+    assert!(e.contains("recipe base chain loops: other -> mini -> other"), "{e}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `forge build [NAME...] [--all] [--json] [--scan=auto|required|skip]`.
 
-use anyhow::{bail, Result};
-use forge::build::BuildContext;
+use anyhow::{anyhow, bail, Result};
+use forge::build::{BuildContext, Written};
+use forge::report::Report;
 use forge::project::Project;
 use forge::scan::Mode;
 use forge::supply_chain;
@@ -35,20 +36,43 @@ pub fn run(project: Project, args: Args) -> Result<()> {
     if names.is_empty() {
         bail!("nothing to build\n  hint: name recipes (`forge build base`) or pass `--all`");
     }
-    let mut ctx = BuildContext::new(project.clone(), MultiProgress::new())?;
+    let ctx = BuildContext::new(project.clone(), MultiProgress::new())?;
+    // Images build in parallel: they share the base through the context, and their builders
+    // (uv, next build, unpacking, compression) rarely want the same resource at once.
+    let built: Vec<Result<Written>> = std::thread::scope(|s| {
+        let handles: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let ctx = &ctx;
+                s.spawn(move || ctx.write_outputs(&*ctx.image(name)?))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("an image build panicked"))))
+            .collect()
+    });
+    let failed: Vec<String> = names
+        .iter()
+        .zip(&built)
+        .filter_map(|(name, r)| r.as_ref().err().map(|e| format!("{name}: {e:#}")))
+        .collect();
+    if !failed.is_empty() {
+        bail!("{}", failed.join("\n"));
+    }
     let trivy = args.trivy.config();
-    for name in &names {
-        let built = ctx.image(name)?;
-        let written = ctx.write_outputs(&built)?;
+    // The gate runs one image at a time: trivy uses every core and locks its cache.
+    for (name, written) in names.iter().zip(built) {
+        let changed = written?.changed;
         // Supply chain on every build: SBOM -> image policy -> Trivy gate (issue 5).
         supply_chain::after_build(&project, name, args.scan, &trivy, args.trivy.vuln_policy.as_deref())?;
-        let written = forge::build::Written { report: forge::report::Report::load(&project.out_dir().join(name))?, ..written };
+        let report = Report::load(&project.out_dir().join(name))?;
         if args.json {
-            println!("{}", serde_json::to_string(&written.report)?);
+            println!("{}", serde_json::to_string(&report)?);
         } else {
-            println!("{name} {}", written.report.digest);
+            println!("{name} {}", report.digest);
         }
-        if !written.changed {
+        if !changed {
             eprintln!("{name}: out/{name} is up to date");
         }
     }
