@@ -194,10 +194,12 @@ read -r npm_name npm_ver < <(app_pkg "$npm_img" pkg:npm/)
 # The gate's own checks run on the image with the PyPI advisory (backend when listed).
 vuln_img="${SUPPLY_VULN_IMAGE:-$py_img}"
 sbom="sbom/$vuln_img.cdx.json"
-# Two Debian source packages of the image (base packages: in every image).
-read -r high_src high_ver < <(jq -r '[.components[] | select(.purl // "" | startswith("pkg:deb/")) | {s: (.properties[] | select(.name=="aquasecurity:trivy:SrcName") | .value), v: (.properties[] | select(.name=="aquasecurity:trivy:SrcVersion") | .value)}] | unique_by(.s) | .[0] | "\(.s) \(.v)"' "$sbom")
-read -r crit_src < <(jq -r '[.components[] | select(.purl // "" | startswith("pkg:deb/")) | (.properties[] | select(.name=="aquasecurity:trivy:SrcName") | .value)] | unique | .[1]' "$sbom")
-echo "# advisories: HIGH fixable in $high_src $high_ver, CRITICAL unfixed in $crit_src, PyPI $py_name $py_ver ($py_img), npm $npm_name $npm_ver ($npm_img); gate image $vuln_img"
+# Two Debian source packages of the image that each build one of its binary packages (Trivy
+# names the binary package in a finding, and an exception names what Trivy names).
+read -r high_src high_ver crit_src crit_pkg < <(jq -r '[.components[] | select(.purl // "" | startswith("pkg:deb/"))
+    | {n: .name, s: (.properties[] | select(.name=="aquasecurity:trivy:SrcName") | .value), v: (.properties[] | select(.name=="aquasecurity:trivy:SrcVersion") | .value)}]
+    | group_by(.s) | map(select(length == 1) | .[0]) | "\(.[0].s) \(.[0].v) \(.[1].s) \(.[1].n)"' "$sbom")
+echo "# advisories: HIGH fixable in $high_src $high_ver, CRITICAL unfixed in $crit_src ($crit_pkg), PyPI $py_name $py_ver ($py_img), npm $npm_name $npm_ver ($npm_img); gate image $vuln_img"
 release="$(jq -r '.components[] | select(.type=="operating-system") | .version' "$sbom" | cut -d. -f1)"
 advisories() { # $1 = include the fixable HIGH (yes/no)
   python3 - "$@" <<EOF
@@ -231,7 +233,7 @@ cat "$no_exception" - >"$valid_exception" <<EOF
 
 [[exception]]
 id = "CVE-2099-1002"
-package = "$crit_src"
+package = "$crit_pkg"
 justification = "forge test: not reachable in a distroless image"
 expires = $(date -u -d '+30 days' +%Y-%m-%d)
 EOF
