@@ -5,7 +5,7 @@ SUITES := forge backend frontend chart supply-chain delivery e2e
 # Still outside `make test`: tests/suites/images.sh, because the frontend's Next build does not
 # rebuild bit-for-bit yet (issue 4). Until it does, the supply-chain suite gates `base` and its
 # test images rather than the app images.
-export SUPPLY_IMAGES ?= base
+export SUPPLY_IMAGES ?= base backend frontend postgres
 
 .PHONY: build test bench forge host-tools
 

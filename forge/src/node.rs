@@ -67,7 +67,12 @@ fn registry() -> String {
 
 /// Asks the registry for `version` and pins it; `recipe` (the recipe file) is named in errors.
 pub fn resolve(version: &str, recipe: &Path) -> Result<LockedNode, NodeError> {
-    let url = format!("{}/{NPM_PACKAGE}/{version}", registry());
+    resolve_in(&registry(), version, recipe)
+}
+
+/// `resolve` against the npm registry at `registry` (a base URL without trailing slash).
+fn resolve_in(registry: &str, version: &str, recipe: &Path) -> Result<LockedNode, NodeError> {
+    let url = format!("{registry}/{NPM_PACKAGE}/{version}");
     let recipe = recipe.display().to_string();
     let registry_err = |reason: String| NodeError::Registry { recipe: recipe.clone(), version: version.into(), reason };
     let body = http::get(&url, 16 << 20).map_err(|e| {
@@ -193,6 +198,28 @@ mod tests {
             integrity_of(b""),
             "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="
         );
+    }
+
+    /// A one-shot loopback registry that answers `status` to the first request.
+    fn registry_answering(status: &'static str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = write!(conn, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn unknown_version_names_the_recipe_key_and_the_next_step() {
+        let err = resolve_in(&registry_answering("404 Not Found"), "22.99.99", Path::new("recipes/frontend.toml")).unwrap_err();
+        assert!(matches!(err, NodeError::UnknownVersion { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("recipes/frontend.toml: key `node.version`") && text.contains("no version 22.99.99"), "{text}");
+        assert!(text.contains("forge lock"), "{text}");
     }
 
     #[test]

@@ -306,7 +306,7 @@ fn visit_value(
 struct RawRecipe {
     name: Spanned<RecipeName>,
     description: Option<String>,
-    base: Option<Spanned<RecipeName>>,
+    base: Option<Spanned<BaseName>>,
     debian: Option<RawDebian>,
     node: Option<RawNode>,
     build: Option<RawBuild>,
@@ -389,6 +389,26 @@ validated_string!(
             && s.len() <= 63;
         ok.then_some(()).ok_or_else(|| {
             format!("invalid recipe name `{s}`: use lowercase letters, digits and `-` (at most 63, starting with a letter or digit)")
+        })
+    }
+);
+validated_string!(
+    /// `base`: a recipe name. A registry reference (it has `/`, `:` or `@`) must be pinned by
+    /// digest (policies: "any registry base pinned by digest"); even pinned, forge cannot use
+    /// one yet, since it builds every layer from the lock and has no registry client, and says so.
+    BaseName,
+    |s| {
+        if !s.contains(['/', ':', '@']) {
+            return RecipeName::try_from(s.to_string()).map(|_| ());
+        }
+        let repository = s.split('@').next().unwrap_or(s);
+        let pinned = s.split_once("@sha256:").is_some_and(|(repo, hex)| {
+            !repo.is_empty() && hex.len() == 64 && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        });
+        Err(if pinned {
+            format!("registry base `{s}` is pinned by digest, but forge builds bases only from recipes (it has no registry client); name a recipe from recipes/ as base, e.g. `base = \"base\"`")
+        } else {
+            format!("registry base `{s}` is not pinned by digest; pin it as `{repository}@sha256:<64 hex digits of its manifest>`, or name a recipe from recipes/ as base")
         })
     }
 );
@@ -683,6 +703,20 @@ mode = "0600"
     }
 
     #[test]
+    fn registry_base_must_be_pinned_by_digest() {
+        for unpinned in ["debian:trixie", "gcr.io/distroless/cc-debian13", "docker.io/library/debian@sha256:abc", "debian:13@sha512:00"] {
+            let e = error("x", &format!("name = \"x\"\nbase = \"{unpinned}\"\n"));
+            assert!(e.starts_with("/p/recipes/x.toml:2:8: key `base`: registry base"), "{e}");
+            assert!(e.contains("is not pinned by digest; pin it as `") && e.contains("@sha256:<64 hex digits"), "{e}");
+        }
+        let e = error("x", "name = \"x\"\nbase = \"debian:trixie\"\n");
+        assert!(e.contains("pin it as `debian:trixie@sha256:"), "{e}");
+        let pinned = format!("gcr.io/distroless/cc-debian13@sha256:{}", "0a".repeat(32));
+        let e = error("x", &format!("name = \"x\"\nbase = \"{pinned}\"\n"));
+        assert!(e.contains(&format!("registry base `{pinned}` is pinned by digest, but forge builds bases only from recipes")), "{e}");
+    }
+
+    #[test]
     fn file_needs_exactly_one_source() {
         let e = error("x", "name = \"x\"\n[[files]]\ndest = \"/a\"\n");
         assert!(e.contains("exactly one of `src` or `content`"), "{e}");
@@ -693,6 +727,7 @@ mode = "0600"
         assert!(
             error("x", "name = \"x\"\nbase = \"Base\"\n").contains("invalid recipe name `Base`")
         );
+        assert!(error("x", "name = \"x\"\nbase = \"-x\"\n").contains("invalid recipe name `-x`"));
         assert!(error(
             "x",
             "name = \"x\"\n[debian]\npackages = [\"libc6\", \"Bad_Pkg\"]\n"

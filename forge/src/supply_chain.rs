@@ -10,12 +10,12 @@ use anyhow::{bail, Context, Result};
 use time::OffsetDateTime;
 
 use crate::image_fs::ImageFs;
-use crate::lock::Lock;
-use crate::policy::{ImagePolicy, PolicyRecord, VerifyInput};
+use crate::lock::{Lock, LockedNode};
+use crate::policy::{ImagePolicy, Pins, PolicyRecord, VerifyInput};
 use crate::project::Project;
 use crate::recipe::Recipe;
 use crate::report::Report;
-use crate::sbom::{self, inventory::Inventory, App, Facts};
+use crate::sbom::{self, inventory::Inventory, App, Facts, NodeRuntime};
 use crate::scan::{self, policy::VulnPolicy, trivy::TrivyConfig, Mode, Outcome, Target, Verdict};
 
 /// Default policy files, relative to the project root.
@@ -68,20 +68,32 @@ fn recipe_chain(project: &Project, name: &str) -> Result<Vec<Recipe>> {
     Ok(chain)
 }
 
-/// Debian packages the lock pins for `name` (its closure plus its bases'): name -> version,
-/// and `(name, version, arch)` -> `.deb` sha256. `None` when the lock has no entry.
-fn lock_pins(project: &Project, name: &str) -> Result<Option<(BTreeMap<String, String>, BTreeMap<(String, String, String), String>)>> {
+/// What the lock says about an image (its own entry plus its bases').
+struct LockFacts {
+    /// Debian packages (the image's own pin wins over a base's).
+    pins: Pins,
+    /// The pinned Node.js runtime of the first recipe in the chain with a `[node]` section.
+    node: Option<LockedNode>,
+}
+
+/// The lock's pins for `name`; `None` when the lock has no entry for it or a base.
+fn lock_facts(project: &Project, name: &str) -> Result<Option<LockFacts>> {
     let lock = Lock::load(&project.lock_path())?;
-    let mut versions = BTreeMap::new();
-    let mut hashes = BTreeMap::new();
+    let mut facts = LockFacts { pins: Pins::default(), node: None };
     for recipe in recipe_chain(project, name)? {
         let Some(locked) = lock.recipe(&recipe.name) else { return Ok(None) };
         for p in &locked.packages {
-            versions.entry(p.name.clone()).or_insert_with(|| p.version.clone());
-            hashes.insert((p.name.clone(), p.version.clone(), p.arch.clone()), p.sha256.clone());
+            facts.pins.versions.entry(p.name.clone()).or_insert_with(|| p.version.clone());
+            facts.pins.sha256.insert((p.name.clone(), p.version.clone(), p.arch.clone()), p.sha256.clone());
+        }
+        if let (None, Some(node)) = (&facts.node, &recipe.node) {
+            let pinned = lock.node_runtime(&node.version).with_context(|| {
+                format!("{}: Node.js {} is not in recipes/forge.lock; run `forge lock {}`", recipe.path.display(), node.version, recipe.name)
+            })?;
+            facts.node = Some(pinned.clone());
         }
     }
-    Ok(Some((versions, hashes)))
+    Ok(Some(facts))
 }
 
 /// SOURCE_DATE_EPOCH of the image: the environment's, else the image's `created` (which the
@@ -100,8 +112,9 @@ fn epoch(image: &ImageFs) -> Result<i64> {
 pub fn write_sbom(project: &Project, out: &mut BuiltOutput) -> Result<PathBuf> {
     let name = out.name.clone();
     let mut facts = Facts::default();
-    if let Some((_, hashes)) = lock_pins(project, &name)? {
-        facts.deb_sha256 = hashes;
+    if let Some(lock) = lock_facts(project, &name)? {
+        facts.deb_sha256 = lock.pins.sha256;
+        facts.node = lock.node.map(|n| NodeRuntime { version: n.version, tarball: n.tarball, integrity: n.integrity });
     }
     if let Some(app_layer) = out.report.layers.iter().rev().find(|l| l.concern == "app") {
         let version = out.image.config.labels.get("org.opencontainers.image.version").cloned()
@@ -124,8 +137,11 @@ pub fn write_sbom(project: &Project, out: &mut BuiltOutput) -> Result<PathBuf> {
 pub fn verify(project: &Project, out: &mut BuiltOutput, policy: Option<&Path>) -> Result<PolicyRecord> {
     let path = policy.map(Path::to_path_buf).unwrap_or_else(|| project.root.join(IMAGE_POLICY));
     let policy = ImagePolicy::load(&path)?;
-    let pins = lock_pins(project, &out.name)?;
-    let input = VerifyInput { debs: &out.inventory.debs, pinned: pins.as_ref().map(|(v, _)| v) };
+    let lock = lock_facts(project, &out.name)?;
+    let attached = sbom::attach::attached(&out.dir, &out.name)?;
+    let sbom_debs = attached.as_deref().map(sbom::debian_components).transpose()
+        .with_context(|| format!("the SBOM attached to {} is unreadable; run `forge sbom {}`", out.dir.display(), out.name))?;
+    let input = VerifyInput { debs: &out.inventory.debs, sbom_debs: sbom_debs.as_deref(), pinned: lock.as_ref().map(|l| &l.pins) };
     let mut record = policy.verify(&out.name, &out.image, &input)?;
     record.policy = project.relative(&path);
     out.report.policy = Some(record.clone());

@@ -7,10 +7,14 @@
 //! layer; both under `/app`. `[build] exclude` drops paths a recipe knows are never loaded.
 //!
 //! Reproducibility: Next puts random values into a build (build id, preview-mode keys, the
-//! server-actions key) and the build directory's path into server bundles. forge builds in a
-//! fixed directory and derives each of those values from the build's input digest, so the
-//! same inputs give the same bytes. The server-actions key can be overridden at run time
-//! with `NEXT_SERVER_ACTIONS_ENCRYPTION_KEY`, which deployments should set to a secret.
+//! server-actions key), the build directory's path into server bundles, and writes some
+//! manifests in the order its parallel page compilation happens to finish. forge builds in a
+//! fixed directory, passes the server-actions key in (`NEXT_SERVER_ACTIONS_ENCRYPTION_KEY`),
+//! then replaces the build id and preview keys Next drew with values derived from the build's
+//! input digest and writes every JSON manifest with sorted keys, so the same inputs give the
+//! same bytes. The server-actions key baked into the image is therefore predictable from the
+//! source: deployments set `NEXT_SERVER_ACTIONS_ENCRYPTION_KEY` to a secret at run time,
+//! which Next prefers to the baked one.
 //!
 //! The build runs at most once per input digest: its layer digests are recorded under the
 //! cache, so an unchanged app plans its layers from hashes alone.
@@ -35,6 +39,8 @@ use crate::rootfs::NONROOT_ID;
 pub const APP_DIR: &str = "app";
 /// Next writes its runtime cache here: the one path below /app the image user may write.
 const NEXT_CACHE: &str = "app/.next/cache";
+/// Where every build runs (see `Scratch`).
+const SCRATCH_DIR: &str = "/tmp/forge-next-build";
 /// Top-level source entries that are build products or local state, never inputs.
 const NOT_SOURCE: [&str; 4] = ["node_modules", ".next", ".git", "out"];
 
@@ -198,25 +204,13 @@ struct BuildJob {
 impl BuildJob {
     /// Builds and returns (dependency entries, app entries).
     fn run(&self, bar: &ProgressBar) -> Result<(Vec<Entry>, Vec<Entry>)> {
-        let (_lock, work) = scratch_dir()?;
-        copy_source(&self.source, &work).with_context(|| format!("copying {} to {}", self.source.display(), work.display()))?;
-        // Next reads cached preview-mode keys from here instead of drawing random ones.
-        let cache = work.join(".next/cache");
-        fs::create_dir_all(&cache)?;
-        fs::write(
-            cache.join(".previewinfo"),
-            json!({
-                "previewModeId": self.derive("preview-id", 32),
-                "previewModeSigningKey": self.derive("preview-signing", 64),
-                "previewModeEncryptionKey": self.derive("preview-encryption", 64),
-                "expireAt": 32503680000000u64,
-            })
-            .to_string(),
-        )?;
+        let scratch = Scratch::take()?;
+        let work = &scratch.work;
+        copy_source(&self.source, work).with_context(|| format!("copying {} to {}", self.source.display(), work.display()))?;
         let what = |step: &str| format!("{step} in a copy of {}", self.source.display());
         let npm = |args: &[&str]| {
             let mut cmd = Command::new("npm");
-            cmd.current_dir(&work)
+            cmd.current_dir(work)
                 .args(args)
                 .env("NEXT_TELEMETRY_DISABLED", "1")
                 .env("npm_config_update_notifier", "false")
@@ -237,12 +231,10 @@ impl BuildJob {
                 self.source.display()
             );
         }
-        let build_id = fs::read_to_string(standalone.join(".next/BUILD_ID")).context("reading .next/BUILD_ID")?;
-        let stable_id = self.derive("build-id", 21);
         let exclude = self.exclude.clone();
         let keep = move |rel: &Path| !exclude.iter().any(|x| rel == Path::new(x));
         let entries = tree_entries(&standalone, APP_DIR, &keep).context("reading .next/standalone")?;
-        let entries = replace_everywhere(entries, build_id.trim(), &stable_id);
+        let entries = self.normalise(entries)?;
 
         let deps_prefix = format!("{APP_DIR}/node_modules");
         let (mut deps, mut app): (Vec<Entry>, Vec<Entry>) =
@@ -253,6 +245,39 @@ impl BuildJob {
         app.retain(|e| e.path != NEXT_CACHE && !e.path.starts_with(&format!("{NEXT_CACHE}/")));
         app.push(Entry { path: NEXT_CACHE.into(), kind: EntryKind::Dir, mode: 0o755, uid: NONROOT_ID, gid: NONROOT_ID });
         Ok((deps, app))
+    }
+
+    /// The standalone tree with every value Next drew at random replaced by one derived from
+    /// the input digest (same length, same alphabet) and its JSON manifests in sorted key order.
+    ///
+    /// Next offers no setting for these: the build id could come from `generateBuildId`, but
+    /// only with the app's cooperation, and the preview keys come from a cache file Next
+    /// ignores whenever it believes it runs in a container (`/.dockerenv`), as CI machines do.
+    /// Deriving them is acceptable because they protect nothing in this app (it has no
+    /// preview/draft mode) and the image is public to whoever can pull it anyway.
+    fn normalise(&self, entries: Vec<Entry>) -> Result<Vec<Entry>> {
+        let text = |path: &str| -> Result<String> {
+            let entry = entries.iter().find(|e| e.path == format!("{APP_DIR}/{path}"));
+            match entry.map(|e| &e.kind) {
+                Some(EntryKind::File(data)) => String::from_utf8(data.clone()).with_context(|| format!("{path} is not UTF-8")),
+                _ => bail!("`npm run build` left no {path} in .next/standalone\n  hint: is this a Next.js 15 app with `output: \"standalone\"`?"),
+            }
+        };
+        let mut generated = vec![(text(".next/BUILD_ID")?.trim().to_string(), self.derive("build-id", 21))];
+        let prerender: Value = serde_json::from_str(&text(".next/prerender-manifest.json")?).context("parsing .next/prerender-manifest.json")?;
+        for (key, purpose) in [
+            ("previewModeId", "preview-id"),
+            ("previewModeSigningKey", "preview-signing"),
+            ("previewModeEncryptionKey", "preview-encryption"),
+        ] {
+            let drawn = prerender["preview"][key].as_str().unwrap_or_default();
+            generated.push((drawn.to_string(), self.derive(purpose, drawn.len())));
+        }
+        let mut entries = entries;
+        for (drawn, derived) in &generated {
+            entries = replace_everywhere(entries, drawn, derived);
+        }
+        Ok(entries.into_iter().map(sort_manifest_keys).collect())
     }
 
     /// `len` hex characters derived from the input digest and `purpose`.
@@ -299,18 +324,63 @@ fn replace_everywhere(entries: Vec<Entry>, from: &str, to: &str) -> Vec<Entry> {
         .collect()
 }
 
-/// The fixed scratch directory builds run in (its path ends up in Next's server bundles, so
-/// it must not vary), held under an exclusive lock for the duration of the build.
-fn scratch_dir() -> Result<(fs::File, PathBuf)> {
-    let base = std::env::temp_dir().join("forge-next-build");
-    fs::create_dir_all(&base).with_context(|| format!("cannot create {}", base.display()))?;
-    let lock = fs::File::create(base.join("lock")).context("cannot create the build lock")?;
-    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).map_err(io::Error::from).context("cannot lock the build directory")?;
-    let work = base.join("app");
-    if work.exists() {
-        fs::remove_dir_all(&work).with_context(|| format!("cannot clean {}", work.display()))?;
+/// A JSON file below `.next/` rewritten with its object keys sorted. Next fills several
+/// manifests (app-paths, app-build, app-path-routes) as its parallel compilation of pages
+/// finishes, so their key order varies between builds; Next only looks keys up, never relies
+/// on their order. Every such file is rewritten, whatever its order was, so the output does
+/// not depend on the order it came in.
+fn sort_manifest_keys(mut entry: Entry) -> Entry {
+    let manifest = entry.path.starts_with(&format!("{APP_DIR}/.next/")) && entry.path.ends_with(".json");
+    if let (true, EntryKind::File(data)) = (manifest, &entry.kind) {
+        if let Ok(value) = serde_json::from_slice::<Value>(data) {
+            entry.kind = EntryKind::File(sorted(value).to_string().into_bytes());
+        }
     }
-    Ok((lock, work))
+    entry
+}
+
+/// `value` with every object's keys in sorted order (arrays keep theirs: it means something).
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut pairs: Vec<(String, Value)> = map.into_iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(pairs.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// The fixed scratch directory a build runs in (its path ends up in Next's server bundles, so
+/// it must not vary: not even with `$TMPDIR`), held under an exclusive lock while the build
+/// runs and removed when it ends: a build leaves ~500 MB of node_modules behind otherwise.
+struct Scratch {
+    _lock: fs::File,
+    work: PathBuf,
+}
+
+impl Scratch {
+    fn take() -> Result<Scratch> {
+        let base = Path::new(SCRATCH_DIR);
+        fs::create_dir_all(base).with_context(|| format!("cannot create {}", base.display()))?;
+        let lock = fs::File::create(base.join("lock")).context("cannot create the build lock")?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(io::Error::from)
+            .context("cannot lock the build directory")?;
+        let work = base.join("app");
+        if work.exists() {
+            fs::remove_dir_all(&work).with_context(|| format!("cannot clean {}", work.display()))?;
+        }
+        Ok(Scratch { _lock: lock, work })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Best effort: the next build cleans it before starting anyway.
+        let _ = fs::remove_dir_all(&self.work);
+    }
 }
 
 fn copy_source(source: &Path, dest: &Path) -> io::Result<()> {
@@ -372,6 +442,53 @@ mod tests {
         );
         assert_eq!(out[0].path, "app/.next/static/stable/_buildManifest.js");
         assert_eq!(out[1].kind, EntryKind::File(b"stable".to_vec()));
+    }
+
+    fn file(path: &str, data: &str) -> Entry {
+        Entry { path: path.into(), kind: EntryKind::File(data.into()), mode: 0o644, uid: 0, gid: 0 }
+    }
+
+    fn data(entries: &[Entry], path: &str) -> String {
+        match &entries.iter().find(|e| e.path == path).unwrap().kind {
+            EntryKind::File(d) => String::from_utf8(d.clone()).unwrap(),
+            other => panic!("{path} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn drawn_build_id_and_preview_keys_are_replaced_by_derived_ones() {
+        let job = BuildJob { source: PathBuf::new(), digest: "inputs".into(), exclude: vec![] };
+        let built = |id: &str, key: &str| {
+            vec![
+                file("app/.next/BUILD_ID", id),
+                file(
+                    "app/.next/prerender-manifest.json",
+                    &format!(r#"{{"version":4,"preview":{{"previewModeId":"{key}","previewModeSigningKey":"{key}{key}","previewModeEncryptionKey":"e{key}"}}}}"#),
+                ),
+                file(&format!("app/.next/static/{id}/_buildManifest.js"), id),
+                file("app/node_modules/x/index.js", "unrelated"),
+            ]
+        };
+        let one = job.normalise(built("drawnFirstTime_abcdef", "1111aaaa")).unwrap();
+        let two = job.normalise(built("drawnSecondTime_12345", "2222bbbb")).unwrap();
+        assert_eq!(one, two);
+        let manifest = data(&one, "app/.next/prerender-manifest.json");
+        assert!(!manifest.contains("1111aaaa") && manifest.contains(&job.derive("preview-id", 8)), "{manifest}");
+        assert_eq!(data(&one, "app/.next/BUILD_ID"), job.derive("build-id", 21));
+        assert_eq!(data(&one, "app/node_modules/x/index.js"), "unrelated");
+    }
+
+    #[test]
+    fn manifests_get_sorted_keys_whatever_order_they_came_in() {
+        let a = sort_manifest_keys(file("app/.next/server/app-paths-manifest.json", r#"{"/b":"b.js","/a":{"y":[2,1],"x":0}}"#));
+        let b = sort_manifest_keys(file("app/.next/server/app-paths-manifest.json", r#"{"/a":{"x":0,"y":[2,1]},"/b":"b.js"}"#));
+        assert_eq!(a, b);
+        assert_eq!(data(&[a], "app/.next/server/app-paths-manifest.json"), r#"{"/a":{"x":0,"y":[2,1]},"/b":"b.js"}"#);
+        // Files outside .next and files that are not JSON stay byte for byte.
+        let pkg = file("app/node_modules/x/package.json", r#"{"name":"x", "main":"i.js"}"#);
+        assert_eq!(sort_manifest_keys(pkg.clone()), pkg);
+        let broken = file("app/.next/x.json", "{not json");
+        assert_eq!(sort_manifest_keys(broken.clone()), broken);
     }
 
     #[test]

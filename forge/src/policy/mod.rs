@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::image_fs::{self, FileKind, ImageFs, ImageFsError};
 use crate::sbom::inventory::DebPackage;
+use crate::sbom::SbomDeb;
 
 /// Executables that make a shell available.
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox", "toybox"];
@@ -146,10 +147,21 @@ pub struct PolicyRecord {
 /// What `verify` needs besides the image.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyInput<'a> {
-    /// Debian packages installed in the image.
+    /// Debian packages installed in the image (its dpkg status files).
     pub debs: &'a [DebPackage],
-    /// Lock pins of this image: package -> version. `None` when the image has no lock entry.
-    pub pinned: Option<&'a BTreeMap<String, String>>,
+    /// Debian packages the image's attached SBOM lists; `None` when no SBOM is attached.
+    pub sbom_debs: Option<&'a [SbomDeb]>,
+    /// Lock pins of this image. `None` when the image has no lock entry.
+    pub pinned: Option<&'a Pins>,
+}
+
+/// What recipes/forge.lock pins for an image (its own entry plus its bases').
+#[derive(Debug, Clone, Default)]
+pub struct Pins {
+    /// Package name -> version.
+    pub versions: BTreeMap<String, String>,
+    /// `(name, version, arch)` -> sha256 of the `.deb`.
+    pub sha256: BTreeMap<(String, String, String), String>,
 }
 
 impl ImagePolicy {
@@ -224,16 +236,27 @@ impl ImagePolicy {
             }
         }
 
-        // Lock pinning of Debian packages.
+        // Lock pinning of Debian packages: what dpkg says is installed, and what the SBOM lists
+        // (name, version and the .deb's sha256 must all match the lock).
         if self.rules.lock_pinned && !input.debs.is_empty() {
             match input.pinned {
                 None => add("lock_pinned", "recipes/forge.lock".into(), format!("no lock entry for image {name}; run `forge lock {name}`")),
                 Some(pins) => {
                     for deb in input.debs {
-                        match pins.get(&deb.name) {
+                        match pins.versions.get(&deb.name) {
                             Some(ver) if *ver == deb.version => {}
                             Some(ver) => add("lock_pinned", format!("/var/lib/dpkg/status.d/{}", deb.name), format!("{} {} but the lock pins {ver}; rebuild with `forge build {name}`", deb.name, deb.version)),
                             None => add("lock_pinned", format!("/var/lib/dpkg/status.d/{}", deb.name), format!("{} {} is not in recipes/forge.lock; run `forge lock {name}`", deb.name, deb.version)),
+                        }
+                    }
+                    match input.sbom_debs {
+                        None => add("lock_pinned", "SBOM".into(), format!("no SBOM attached to out/{name}; run `forge sbom {name}`")),
+                        Some(listed) => {
+                            for deb in listed {
+                                if let Some(detail) = sbom_pin_mismatch(deb, pins) {
+                                    add("lock_pinned", format!("SBOM component {}", deb.purl), format!("{detail}; rebuild with `forge build {name}`"));
+                                }
+                            }
                         }
                     }
                 }
@@ -288,6 +311,19 @@ impl ImagePolicy {
         v.retain(|violation| !per_image.waive.contains(&violation.rule));
         let verdict = if v.is_empty() { "passed" } else { "failed" };
         Ok(PolicyRecord { verdict: verdict.into(), policy: self.path.clone(), violations: v })
+    }
+}
+
+/// Why an SBOM's Debian package is not the one the lock pins, if it is not.
+fn sbom_pin_mismatch(deb: &SbomDeb, pins: &Pins) -> Option<String> {
+    let what = format!("{} {} ({})", deb.name, deb.version, deb.arch);
+    let Some(pinned) = pins.sha256.get(&(deb.name.clone(), deb.version.clone(), deb.arch.clone())) else {
+        return Some(format!("{what} is not pinned in recipes/forge.lock"));
+    };
+    match &deb.sha256 {
+        None => Some(format!("{what} has no SHA-256 hash; the lock pins {pinned}")),
+        Some(sha) if !sha.eq_ignore_ascii_case(pinned) => Some(format!("{what} has SHA-256 {sha} but the lock pins {pinned}")),
+        Some(_) => None,
     }
 }
 
@@ -383,11 +419,37 @@ ports = [3000]
         let policy = ImagePolicy::parse("image.toml", POLICY).unwrap();
         let deb = |n: &str, v: &str| DebPackage { name: n.into(), version: v.into(), arch: "amd64".into(), source: n.into(), source_version: v.into() };
         let debs = vec![deb("libc6", "2.41-12"), deb("tzdata", "2025b-4"), deb("extra", "1")];
-        let pins: BTreeMap<String, String> = [("libc6".to_string(), "2.41-12".to_string()), ("tzdata".to_string(), "2025b-3".to_string())].into();
-        let r = policy.verify("web", &image, &VerifyInput { debs: &debs, pinned: Some(&pins) }).unwrap();
-        let subjects: Vec<&str> = r.violations.iter().map(|v| v.subject.as_str()).collect();
-        assert_eq!(subjects, ["/var/lib/dpkg/status.d/tzdata", "/var/lib/dpkg/status.d/extra"]);
+        let key = |n: &str, v: &str| (n.to_string(), v.to_string(), "amd64".to_string());
+        let pins = Pins {
+            versions: [("libc6".to_string(), "2.41-12".to_string()), ("tzdata".to_string(), "2025b-3".to_string())].into(),
+            sha256: [(key("libc6", "2.41-12"), "aa".repeat(32)), (key("tzdata", "2025b-3"), "bb".repeat(32))].into(),
+        };
+        let listed = |n: &str, v: &str, sha: Option<String>| SbomDeb {
+            purl: format!("pkg:deb/debian/{n}@{v}?arch=amd64"),
+            name: n.into(),
+            version: v.into(),
+            arch: "amd64".into(),
+            sha256: sha,
+        };
+        let sbom = vec![
+            listed("libc6", "2.41-12", Some("AA".repeat(32))),
+            listed("tzdata", "2025b-3", Some("cc".repeat(32))),
+            listed("libssl3t64", "3.5.1-1", Some("dd".repeat(32))),
+            listed("libc6", "2.41-12", None),
+        ];
+        let r = policy.verify("web", &image, &VerifyInput { debs: &debs, sbom_debs: Some(&sbom), pinned: Some(&pins) }).unwrap();
+        let got: Vec<String> = r.violations.iter().map(|v| format!("{} | {}", v.subject, v.detail)).collect();
+        assert_eq!(got.len(), 5, "{got:#?}");
+        assert!(got[0].starts_with("/var/lib/dpkg/status.d/tzdata | tzdata 2025b-4 but the lock pins 2025b-3"), "{got:#?}");
+        assert!(got[1].starts_with("/var/lib/dpkg/status.d/extra | extra 1 is not in recipes/forge.lock"), "{got:#?}");
+        assert!(got[2].contains("pkg:deb/debian/tzdata@2025b-3") && got[2].contains("has SHA-256 cccc"), "{got:#?}");
+        assert!(got[3].contains("libssl3t64 3.5.1-1 (amd64) is not pinned in recipes/forge.lock"), "{got:#?}");
+        assert!(got[4].contains("libc6 2.41-12 (amd64) has no SHA-256 hash"), "{got:#?}");
         assert_eq!(r.verdict, "failed");
+
+        let r = policy.verify("web", &image, &VerifyInput { debs: &debs[..1], sbom_debs: None, pinned: Some(&pins) }).unwrap();
+        let got: Vec<String> = r.violations.iter().map(|v| v.to_string()).collect();
+        assert_eq!(got, ["lock_pinned: SBOM: no SBOM attached to out/web; run `forge sbom web`"]);
     }
 
     #[test]

