@@ -274,7 +274,8 @@ pub fn preflight(tools: &Tools, chart: &std::path::Path, values_files: &[PathBuf
         .trim()
         .to_string();
     tools.run(&tools.kubectl, &["--request-timeout=10s", "get", "--raw", "/readyz"]).map_err(|e| {
-        fail("cluster", format!("the API server of context {context:?} does not answer: {e}"), "start the cluster (`minikube start`, or the lab's `make lab-up`) or fix the kubeconfig")
+        let kubeconfig = tools.kubeconfig.as_ref().map(|k| format!(" ({})", k.display())).unwrap_or_default();
+        fail("cluster", format!("the API server of context {context:?} does not answer: {e}"), format!("start the cluster (`minikube start`, or the lab's `make lab-up`) or fix the kubeconfig{kubeconfig}"))
     })?;
     let mut report = Preflight { context: context.clone(), ..Preflight::default() };
     let mut template_args = vec!["template".to_string(), release.to_string(), chart.display().to_string(), "--namespace".into(), namespace.to_string()];
