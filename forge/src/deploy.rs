@@ -203,7 +203,7 @@ pub fn check_secret(secret_json: Option<&str>, name: &str, namespace: &str, requ
     Ok(())
 }
 
-/// The facts of the values files deploy needs (merged: base values, then the env file).
+/// The facts of the values files deploy needs (merged: base values, then each overlay).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeployValues {
     pub existing_secret: Option<String>,
@@ -212,31 +212,32 @@ pub struct DeployValues {
     pub namespace: Option<String>,
 }
 
-/// Reads the deploy-relevant values from the base and env values texts (env wins).
-pub fn deploy_values(base: &str, env: &str) -> Result<DeployValues, DeployError> {
+/// Reads the deploy-relevant values from the base values text and the overlays
+/// (`(file name, text)`, in helm's `-f` order: a later file wins).
+pub fn deploy_values(base: &str, overlays: &[(&str, &str)]) -> Result<DeployValues, DeployError> {
     let load = |t: &str, which: &str| {
         YamlLoader::load_from_str(t)
             .map_err(|e| fail("values", format!("{which} is not valid YAML: {e}"), "fix the values file"))
             .map(|d| d.into_iter().next().unwrap_or(Yaml::Null))
     };
-    let (base, env) = (load(base, "values.yaml")?, load(env, "the environment values file")?);
+    let mut docs = vec![load(base, "values.yaml")?];
+    for (name, text) in overlays {
+        docs.push(load(text, name)?);
+    }
     let pick = |path: &[&str]| -> Yaml {
         let walk = |doc: &Yaml| path.iter().fold(doc.clone(), |node, key| node[*key].clone());
-        match walk(&env) {
-            Yaml::BadValue | Yaml::Null => walk(&base),
-            found => found,
-        }
+        docs.iter().rev().map(walk).find(|found| !matches!(found, Yaml::BadValue | Yaml::Null)).unwrap_or(Yaml::Null)
     };
-    let existing_secret = pick(&["secrets", "existingSecret"]).as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    let text = |path: &[&str]| pick(path).as_str().filter(|s| !s.is_empty()).map(str::to_string);
     let node_port = match pick(&["frontend", "service", "type"]).as_str() {
         Some("NodePort") => pick(&["frontend", "service", "nodePort"]).as_i64().map(|p| p as u64),
         _ => None,
     };
     Ok(DeployValues {
-        existing_secret,
+        existing_secret: text(&["secrets", "existingSecret"]),
         postgres_enabled: pick(&["postgres", "enabled"]).as_bool().unwrap_or(false),
         node_port,
-        namespace: pick(&["namespace", "name"]).as_str().filter(|s| !s.is_empty()).map(str::to_string),
+        namespace: text(&["namespace", "name"]),
     })
 }
 
@@ -256,6 +257,8 @@ pub struct Preflight {
     pub minikube_profile: Option<String>,
     pub needed: Resources,
     pub free: Resources,
+    /// The frontend's public URL as rendered (see [`public_url`]).
+    pub public_url: Option<String>,
 }
 
 /// Runs every preflight check in order, stopping at the first failure.
@@ -271,7 +274,8 @@ pub fn preflight(tools: &Tools, chart: &std::path::Path, values_files: &[PathBuf
         .trim()
         .to_string();
     tools.run(&tools.kubectl, &["--request-timeout=10s", "get", "--raw", "/readyz"]).map_err(|e| {
-        fail("cluster", format!("the API server of context {context:?} does not answer: {e}"), "start the cluster (`minikube start`, or the lab's `make lab-up`) or fix the kubeconfig")
+        let kubeconfig = tools.kubeconfig.as_ref().map(|k| format!(" ({})", k.display())).unwrap_or_default();
+        fail("cluster", format!("the API server of context {context:?} does not answer: {e}"), format!("start the cluster (`minikube start`, or the lab's `make lab-up`) or fix the kubeconfig{kubeconfig}"))
     })?;
     let mut report = Preflight { context: context.clone(), ..Preflight::default() };
     let mut template_args = vec!["template".to_string(), release.to_string(), chart.display().to_string(), "--namespace".into(), namespace.to_string()];
@@ -282,6 +286,7 @@ pub fn preflight(tools: &Tools, chart: &std::path::Path, values_files: &[PathBuf
         .run(&tools.helm, &template_args.iter().map(String::as_str).collect::<Vec<_>>())
         .map_err(|e| fail("chart", e, "fix the chart or the values file helm names"))?;
     report.needed = chart_requests(&rendered)?;
+    report.public_url = public_url(&rendered);
     if is_minikube_context(tools, &context) {
         let status = tools.run(&tools.minikube, &["-p", &context, "status", "-o", "json"]).map_err(|e| fail("minikube", e, format!("start it: `minikube start -p {context}`")))?;
         check_minikube_status(&status, &context)?;
@@ -330,15 +335,34 @@ pub fn check_minikube_status(status_json: &str, profile: &str) -> Result<(), Dep
     }
 }
 
-/// Facts for printing how to open the app: the frontend NodePort and a node address.
-pub fn open_hint(tools: &Tools, values: &DeployValues, minikube_profile: Option<&str>) -> String {
-    match (values.node_port, minikube_profile) {
-        (Some(port), Some(profile)) => match tools.run(&tools.minikube, &["-p", profile, "ip"]) {
-            Ok(ip) => format!("open http://{}:{port}/ (minikube profile {profile})", ip.trim()),
-            Err(_) => format!("open http://$(minikube -p {profile} ip):{port}/"),
-        },
-        (Some(port), None) => format!("open http://<any node address>:{port}/ (NodePort {port}; `kubectl get nodes -o wide` lists the addresses)"),
-        (None, _) => "the frontend is not a NodePort here: reach it through the Ingress host in the values file, or `kubectl port-forward svc/<release>-frontend 3000`".into(),
+/// The frontend's public URL as the chart resolves it: `BETTER_AUTH_URL` of the frontend's
+/// ConfigMap in rendered manifests (`helm template` output). Better Auth accepts sign-ins
+/// only from this origin (and `frontend.trustedOrigins`), so it is the URL to open.
+pub fn public_url(rendered: &str) -> Option<String> {
+    let docs = YamlLoader::load_from_str(rendered).ok()?;
+    docs.iter()
+        .find(|d| d["kind"].as_str() == Some("ConfigMap") && d["metadata"]["labels"]["app.kubernetes.io/component"].as_str() == Some("frontend"))
+        .and_then(|d| d["data"]["BETTER_AUTH_URL"].as_str())
+        .filter(|url| !url.is_empty())
+        .map(str::to_string)
+}
+
+/// How to open the app: the frontend's public URL; on Minikube the profile's address, with
+/// what to set when sign-in would refuse that origin.
+pub fn open_hint(tools: &Tools, values: &DeployValues, minikube_profile: Option<&str>, public_url: Option<&str>) -> String {
+    if let (Some(port), Some(profile)) = (values.node_port, minikube_profile) {
+        let url = match tools.run(&tools.minikube, &["-p", profile, "ip"]) {
+            Ok(ip) => format!("http://{}:{port}", ip.trim()),
+            Err(_) => format!("http://$(minikube -p {profile} ip):{port}"),
+        };
+        return match public_url {
+            Some(public) if public != url => format!("open {url}/ (minikube profile {profile}); sign-in accepts only {public}: set frontend.publicUrl to {url} or add it to frontend.trustedOrigins"),
+            _ => format!("open {url}/ (minikube profile {profile})"),
+        };
+    }
+    match public_url {
+        Some(url) => format!("open {url}/ (frontend.publicUrl: the origin sign-in accepts)"),
+        None => "the chart renders no frontend URL: `kubectl port-forward svc/<release>-todo-app-frontend 3000`, then open http://localhost:3000/".into(),
     }
 }
 
@@ -438,10 +462,28 @@ mod tests {
         let base = "secrets: {existingSecret: \"\"}\npostgres: {enabled: false}\nfrontend: {service: {type: ClusterIP, nodePort: 30080}}\n";
         let dev = "postgres:\n  enabled: true\nfrontend:\n  service:\n    type: NodePort\n    nodePort: 30080\n";
         let prod = "secrets:\n  existingSecret: taskflow-secrets\n";
-        assert_eq!(deploy_values(base, dev).unwrap(), DeployValues { existing_secret: None, postgres_enabled: true, node_port: Some(30080), namespace: None });
-        let p = deploy_values(base, prod).unwrap();
+        assert_eq!(deploy_values(base, &[("values-dev.yaml", dev)]).unwrap(), DeployValues { existing_secret: None, postgres_enabled: true, node_port: Some(30080), namespace: None });
+        let p = deploy_values(base, &[("values-prod.yaml", prod)]).unwrap();
         assert_eq!((p.existing_secret.as_deref(), p.node_port), (Some("taskflow-secrets"), None));
         assert_eq!(required_secret_keys(&p), ["DATABASE_URL", "BETTER_AUTH_SECRET"]);
+        // A later overlay wins, as with helm's repeated -f.
+        let local = "secrets:\n  existingSecret: local-secrets\nfrontend:\n  service:\n    nodePort: 30090\n";
+        let l = deploy_values(base, &[("values-dev.yaml", dev), ("local.yaml", local)]).unwrap();
+        assert_eq!((l.existing_secret.as_deref(), l.node_port, l.postgres_enabled), (Some("local-secrets"), Some(30090), true));
+        let err = deploy_values(base, &[("values-dev.yaml", dev), ("local.yaml", "a: [")]).unwrap_err().to_string();
+        assert!(err.contains("local.yaml is not valid YAML"), "{err}");
+    }
+
+    #[test]
+    fn public_url_is_the_frontend_configmaps_better_auth_url() {
+        let rendered = "---\nkind: ConfigMap\nmetadata:\n  labels: {app.kubernetes.io/component: backend}\ndata:\n  BETTER_AUTH_URL: \"http://todo-frontend:3000\"\n---\nkind: ConfigMap\nmetadata:\n  labels: {app.kubernetes.io/component: frontend}\ndata:\n  BETTER_AUTH_URL: \"http://localhost:30080\"\n";
+        assert_eq!(public_url(rendered).as_deref(), Some("http://localhost:30080"));
+        assert_eq!(public_url("kind: Service\n"), None);
+        let tools = Tools { minikube: "/nonexistent/minikube".into(), ..Tools::from_env() };
+        let values = DeployValues { node_port: Some(30080), ..DeployValues::default() };
+        assert_eq!(open_hint(&tools, &values, None, Some("http://localhost:30080")), "open http://localhost:30080/ (frontend.publicUrl: the origin sign-in accepts)");
+        let hint = open_hint(&tools, &values, Some("minikube"), Some("http://localhost:30080"));
+        assert!(hint.contains("open http://$(minikube -p minikube ip):30080/") && hint.contains("sign-in accepts only http://localhost:30080"), "{hint}");
     }
 
     #[test]

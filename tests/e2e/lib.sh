@@ -62,3 +62,37 @@ release_ready() {
     kc -n "$APP_NS" rollout status "$kind" -l "app.kubernetes.io/instance=$RELEASE" --timeout=5s >/dev/null 2>&1 || return 1
   done
 }
+
+# project_copy DIR: a scratch copy of the project for steps that change sources or let forge
+# deploy rewrite values files; the checkout under test is never modified. It is a clone at
+# the same commit (forge labels images with the commit, so unchanged images keep their
+# digests) with the checkout's uncommitted changes on top; nothing git ignores (out/,
+# .forge/, node_modules) is copied.
+project_copy() {
+  local dir=$1
+  rm -rf "$dir"
+  git -C "$REPO_ROOT" rev-parse HEAD >/dev/null 2>&1 || fail "$REPO_ROOT is not a git checkout; the e2e steps copy the project with git"
+  git clone -q --shared "$REPO_ROOT" "$dir" || fail "cannot clone the project to $dir"
+  git -C "$dir" checkout -q --detach "$(git -C "$REPO_ROOT" rev-parse HEAD)"
+  (cd "$REPO_ROOT" && git ls-files -z --modified --others --exclude-standard | tar --null -T - --ignore-failed-read -cf -) \
+    | tar -C "$dir" -xf - || fail "cannot copy the uncommitted changes to $dir"
+  (cd "$REPO_ROOT" && git ls-files -z --deleted) | (cd "$dir" && xargs -0 -r rm -f)
+}
+
+# replace_once FILE OLD NEW: a one-line edit that fails loudly when OLD is not in FILE exactly
+# once (the source it patches changed: update the step).
+replace_once() {
+  local file=$1 old=$2 new=$3 text
+  [[ $(grep -cF -- "$old" "$file") == 1 ]] || fail "$file does not contain '$old' exactly once; update the step that edits it"
+  text=$(<"$file")
+  printf '%s\n' "${text/"$old"/"$new"}" >"$file"
+}
+
+# lab_deploy DIR ARGS...: `forge deploy` of the project copy DIR against the lab (its
+# containerd and kubeconfig, or DEPLOY_KUBECONFIG); prints forge's stdout.
+lab_deploy() {
+  local dir=$1
+  shift
+  (cd "$dir" && CONTAINERD_ADDRESS=$FORGE_LAB_DIR/containerd/containerd.sock HELM=$HELM KUBECTL=$KUBECTL \
+    "$FORGE" deploy --env dev --load-to containerd --kubeconfig "${DEPLOY_KUBECONFIG:-$KUBECONFIG}" "$@")
+}

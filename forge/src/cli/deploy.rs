@@ -24,6 +24,10 @@ pub struct DeployArgs {
     /// Where dev images are loaded: minikube, containerd or docker.
     #[arg(long, default_value = "minikube")]
     pub load_to: String,
+    /// Extra values files layered over values-<env>.yaml, in order (helm's `-f`): settings
+    /// of this machine such as `frontend.publicUrl`. Never pinned or rewritten.
+    #[arg(long = "values", short = 'f', value_name = "FILE")]
+    pub values: Vec<PathBuf>,
     /// Kubeconfig for kubectl and helm (default: theirs: $KUBECONFIG, ~/.kube/config).
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
@@ -42,7 +46,11 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
     let chart = root.join(super::delivery::CHART_DIR);
     let env_values = super::delivery::values_file(root, &args.env);
     let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()));
-    let values = deploy_values(&read(&chart.join("values.yaml"))?, &read(&env_values)?)?;
+    // values-<env>.yaml, then the overlays: the order helm gets them in.
+    let values_files: Vec<PathBuf> = std::iter::once(env_values.clone()).chain(args.values.iter().cloned()).collect();
+    let texts = values_files.iter().map(|f| Ok((f.display().to_string(), read(f)?))).collect::<anyhow::Result<Vec<_>>>()?;
+    let overlays: Vec<(&str, &str)> = texts.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
+    let values = deploy_values(&read(&chart.join("values.yaml"))?, &overlays)?;
     let mut tools = Tools::from_env();
     tools.kubeconfig = args.kubeconfig.clone();
     let log = OpsLog::new(root, args.json);
@@ -50,10 +58,11 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
     let say = |line: String| if !args.json { println!("{line}") };
 
     let checked = log.step("deploy.preflight", &subject, || {
-        let checked = preflight(&tools, &chart, std::slice::from_ref(&env_values), &values, &args.release, &args.namespace)?;
+        let checked = preflight(&tools, &chart, &values_files, &values, &args.release, &args.namespace)?;
         let detail = serde_json::json!({"context": checked.context, "minikube_profile": checked.minikube_profile,
             "needed": {"cpu_millis": checked.needed.cpu_millis, "memory_bytes": checked.needed.memory_bytes},
-            "free": {"cpu_millis": checked.free.cpu_millis, "memory_bytes": checked.free.memory_bytes}});
+            "free": {"cpu_millis": checked.free.cpu_millis, "memory_bytes": checked.free.memory_bytes},
+            "values_files": values_files, "public_url": checked.public_url});
         Ok::<_, DeployError>((checked, StepReport { detail, ..StepReport::default() }))
     })?;
     say(format!("preflight ok: context {}, chart needs {}m CPU / {} MiB of {}m / {} MiB free", checked.context, checked.needed.cpu_millis, checked.needed.memory_bytes >> 20, checked.free.cpu_millis, checked.free.memory_bytes >> 20));
@@ -62,23 +71,35 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
     }
     let names = super::delivery::chart_components(root)?;
 
+    // The digest each image's forge-report.json names.
+    let report_of = |name: &str| -> anyhow::Result<serde_json::Value> {
+        let path = root.join("out").join(name).join("forge-report.json");
+        serde_json::from_str(&read(&path)?).with_context(|| format!("{}: not valid JSON", path.display()))
+    };
+    let digest_in = |json: &serde_json::Value| json["digest"].as_str().unwrap_or_default().to_string();
+
     if args.env == "dev" {
         log.step("deploy.build", &subject, || {
             // The build and its scan gate are `forge build`'s job; deploy runs exactly that.
+            // Its progress goes to stderr so that `--json` output stays JSON lines.
             let exe = std::env::current_exe().context("cannot locate the forge executable")?;
-            let status = Command::new(exe).arg("--root").arg(root).arg("build").args(&names).arg("--scan=required").status().context("cannot run forge build")?;
+            let status = Command::new(exe).arg("--root").arg(root).arg("build").args(&names).arg("--scan=required")
+                .stdout(std::io::stderr()).status().context("cannot run forge build")?;
             anyhow::ensure!(status.success(), "`forge build {} --scan=required` failed; fix what it reported and deploy again", names.join(" "));
-            Ok::<_, anyhow::Error>(((), StepReport::default()))
+            let mut report = StepReport::default();
+            for name in &names {
+                report.digests.insert(name.clone(), digest_in(&report_of(name)?));
+            }
+            Ok::<_, anyhow::Error>(((), report))
         })?;
     }
-    log.step("deploy.gate", &subject, || {
+    let gated = log.step("deploy.gate", &subject, || {
         let mut report = StepReport::default();
         for name in &names {
-            let path = root.join("out").join(name).join("forge-report.json");
-            let json: serde_json::Value = serde_json::from_str(&read(&path)?).with_context(|| format!("{}: not valid JSON", path.display()))?;
+            let json = report_of(name)?;
             let verdict = json["scan"]["verdict"].as_str().unwrap_or("never scanned");
-            anyhow::ensure!(verdict == "passed", "{name}: scan verdict {verdict} in {}; deploy ships only images whose gate passed (run `forge scan {name}`)", path.display());
-            let digest = json["digest"].as_str().unwrap_or_default().to_string();
+            anyhow::ensure!(verdict == "passed", "{name}: scan verdict {verdict} in {}; deploy ships only images whose gate passed (run `forge scan {name}`)", root.join("out").join(name).join("forge-report.json").display());
+            let digest = digest_in(&json);
             if args.env == "prod" {
                 // Prod runs what promote wrote; it must be this gated build.
                 let (_, pinned) = forge::pin::current_image(&env_values, &read(&env_values)?, name)?;
@@ -86,7 +107,7 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
             }
             report.digests.insert(name.clone(), digest);
         }
-        Ok::<_, anyhow::Error>(((), report))
+        Ok::<_, anyhow::Error>((report.digests.clone(), report))
     })?;
     if args.env == "dev" {
         let publisher = super::load::publisher_for(&args.load_to, checked.minikube_profile.clone())?;
@@ -106,13 +127,15 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     log.step("deploy.helm", &subject, || {
-        let helm_args = helm_upgrade_args(&args.release, &chart.display().to_string(), &args.namespace, &[env_values.display().to_string()]);
+        let helm_args = helm_upgrade_args(&args.release, &chart.display().to_string(), &args.namespace, &values_files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>());
         let out = tools.run(&tools.helm, &helm_args.iter().map(String::as_str).collect::<Vec<_>>()).map_err(|e| {
             anyhow::anyhow!("{e}; helm rolled the release back (--atomic). Inspect with `kubectl -n {} get pods,events` and `helm -n {} history {}`", args.namespace, args.namespace, args.release)
         })?;
-        Ok::<_, anyhow::Error>((out, StepReport::default()))
+        // The release now runs the gated digests (dev: the ones just pinned, same reports).
+        let detail = serde_json::json!({"release": args.release, "namespace": args.namespace, "values_files": values_files});
+        Ok::<_, anyhow::Error>((out, StepReport { digests: gated.clone(), detail }))
     })?;
     say(format!("deployed {} to {} in namespace {}", args.release, checked.context, args.namespace));
-    say(open_hint(&tools, &values, checked.minikube_profile.as_deref()));
+    say(open_hint(&tools, &values, checked.minikube_profile.as_deref(), checked.public_url.as_deref()));
     Ok(ExitCode::SUCCESS)
 }
