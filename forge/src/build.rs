@@ -54,6 +54,9 @@ pub struct BuiltImage {
     pub packages: Vec<LockedPackage>,
     /// The lock's inputs digest for this recipe.
     pub inputs: String,
+    /// Files and trees the image is made from (recipes of its chain, their sources, the
+    /// lock): the revision label names the last commit that changed one of them.
+    pub input_paths: Vec<PathBuf>,
 }
 
 /// What happened to `out/` for one image.
@@ -72,7 +75,8 @@ pub struct BuildContext {
     store: LayerStore,
     epoch: u64,
     created: String,
-    labels: BTreeMap<String, String>,
+    /// `org.opencontainers.image.source`, when known (see [`image_source`]).
+    source_label: Option<String>,
     fingerprint: String,
     progress: MultiProgress,
     /// One slot per recipe: the first thread that needs an image builds it, the others (images
@@ -104,7 +108,7 @@ impl BuildContext {
         let cache = Cache::from_env();
         let store = LayerStore::open(&cache.root().join("layers"))?;
         Ok(BuildContext {
-            labels: git_labels(&project.root),
+            source_label: image_source(&project.root),
             created: rfc3339(epoch)?,
             mirrors: Mirrors::from_env(),
             fingerprint: forge_fingerprint()?,
@@ -181,7 +185,12 @@ impl BuildContext {
             }
         }
         layers.extend(own_layers);
-        let config = self.image_config(&recipe, base.as_deref(), &layers);
+        let mut input_paths = base
+            .as_ref()
+            .map(|b| b.input_paths.clone())
+            .unwrap_or_else(|| vec![self.project.lock_path()]);
+        input_paths.extend(recipe_paths(&recipe));
+        let config = self.image_config(&recipe, base.as_deref(), &layers, &input_paths);
         let image = Image::assemble(
             &config,
             layers.iter().map(|(b, _)| b.clone()).collect(),
@@ -199,6 +208,7 @@ impl BuildContext {
             layers: layers.into_iter().map(|(_, r)| r).collect(),
             packages,
             inputs,
+            input_paths,
         });
         Ok(built)
     }
@@ -439,6 +449,7 @@ impl BuildContext {
         recipe: &Recipe,
         base: Option<&BuiltImage>,
         layers: &[(LayerBlob, LayerReport)],
+        input_paths: &[PathBuf],
     ) -> ImageConfig {
         let mut rc = match base {
             Some(b) => b.config.config.clone(),
@@ -484,7 +495,12 @@ impl BuildContext {
         env.extend(img.env.clone());
         rc.env = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
 
-        rc.labels.extend(self.labels.clone());
+        rc.labels
+            .extend(git_labels(&self.project.root, input_paths));
+        if let Some(source) = &self.source_label {
+            rc.labels
+                .insert("org.opencontainers.image.source".into(), source.clone());
+        }
         rc.labels.remove("org.opencontainers.image.base.name");
         rc.labels.remove("org.opencontainers.image.base.digest");
         if let Some(b) = base {
@@ -689,38 +705,59 @@ fn forge_fingerprint() -> Result<String> {
     ])))
 }
 
-/// OCI labels from the project's git checkout: revision (commit), version (`git describe`),
-/// source (`FORGE_IMAGE_SOURCE`, else the `origin` remote when it is a network URL: a local
-/// path would leak the build host into the image).
-fn git_labels(root: &Path) -> BTreeMap<String, String> {
-    let git = |args: &[&str]| -> Option<String> {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .output()
-            .ok()?;
-        let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
-        (out.status.success() && !s.is_empty()).then_some(s)
-    };
+/// The paths a recipe itself reads: its file, its build source tree, its extra files.
+fn recipe_paths(recipe: &Recipe) -> Vec<PathBuf> {
+    let mut paths = vec![recipe.path.clone()];
+    paths.extend(recipe.build.as_ref().map(|b| b.source.clone()));
+    paths.extend(recipe.files.iter().filter_map(|f| match &f.source {
+        FileSource::Path(p) => Some(p.clone()),
+        FileSource::Inline(_) => None,
+    }));
+    paths
+}
+
+/// Revision and version labels: the last commit that changed one of the image's input paths
+/// and its `git describe`. Not HEAD: then every commit would change every image's digest, and
+/// a deploy would restart workloads (Postgres) whose image did not change.
+fn git_labels(root: &Path, input_paths: &[PathBuf]) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
-    if let Some(rev) = git(&["rev-parse", "HEAD"]) {
-        labels.insert("org.opencontainers.image.revision".into(), rev);
-        if let Some(v) = git(&["describe", "--tags", "--always"]) {
+    let mut log = vec!["log", "-1", "--format=%H", "--"];
+    let paths: Vec<String> = input_paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    log.extend(paths.iter().map(String::as_str));
+    if let Some(rev) = git(root, &log) {
+        if let Some(v) = git(root, &["describe", "--tags", "--always", &rev]) {
             labels.insert("org.opencontainers.image.version".into(), v);
         }
+        labels.insert("org.opencontainers.image.revision".into(), rev);
     }
-    let source = std::env::var("FORGE_IMAGE_SOURCE")
+    labels
+}
+
+/// `FORGE_IMAGE_SOURCE`, else the `origin` remote when it is a network URL: a local path
+/// would leak the build host into the image.
+fn image_source(root: &Path) -> Option<String> {
+    std::env::var("FORGE_IMAGE_SOURCE")
         .ok()
         .filter(|s| !s.is_empty())
         .or_else(|| {
-            git(&["config", "--get", "remote.origin.url"])
+            git(root, &["config", "--get", "remote.origin.url"])
                 .filter(|u| u.contains("://") || u.starts_with("git@"))
-        });
-    if let Some(source) = source {
-        labels.insert("org.opencontainers.image.source".into(), source);
-    }
-    labels
+        })
+}
+
+/// Trimmed stdout of `git -C root ARGS`, or `None` (no git, not a checkout, empty output).
+fn git(root: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .ok()?;
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !s.is_empty()).then_some(s)
 }
 
 /// Puts `new` at `dest` in one step: `renameat2(RENAME_EXCHANGE)` swaps it with an existing

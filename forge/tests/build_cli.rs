@@ -332,7 +332,11 @@ fn images_on_one_base_build_at_once_sharing_its_layers() {
         .lines()
         .map(|l| l.split(' ').next().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["left", "right", "mini"], "reports come in the order asked");
+    assert_eq!(
+        names,
+        ["left", "right", "mini"],
+        "reports come in the order asked"
+    );
     let report = |name: &str| -> serde_json::Value {
         serde_json::from_str(
             &std::fs::read_to_string(p.root().join(format!("out/{name}/forge-report.json")))
@@ -351,7 +355,11 @@ fn images_on_one_base_build_at_once_sharing_its_layers() {
     let base = layers("mini");
     for name in ["left", "right"] {
         let own = layers(name);
-        assert_eq!(own[..base.len()], base[..], "{name} starts with mini's layers");
+        assert_eq!(
+            own[..base.len()],
+            base[..],
+            "{name} starts with mini's layers"
+        );
         assert_eq!(own.len(), base.len() + 1, "{name} adds one files layer");
     }
 }
@@ -359,7 +367,10 @@ fn images_on_one_base_build_at_once_sharing_its_layers() {
 #[test]
 fn a_base_loop_is_an_error_naming_the_chain_not_a_hang() {
     let p = Project::new(MINI);
-    p.add_recipe("mini", &MINI.replace("name = \"mini\"", "name = \"mini\"\nbase = \"other\""));
+    p.add_recipe(
+        "mini",
+        &MINI.replace("name = \"mini\"", "name = \"mini\"\nbase = \"other\""),
+    );
     p.add_recipe("other", "name = \"other\"\nbase = \"mini\"\n");
     // Both ends of the loop at once: each thread must see the loop before it waits on the other.
     let mut child = p
@@ -379,8 +390,89 @@ fn a_base_loop_is_an_error_naming_the_chain_not_a_hang() {
     let o = child.wait_with_output().unwrap();
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("recipe base chain loops: mini -> other -> mini"), "{e}");
-    assert!(e.contains("recipe base chain loops: other -> mini -> other"), "{e}");
+    assert!(
+        e.contains("recipe base chain loops: mini -> other -> mini"),
+        "{e}"
+    );
+    assert!(
+        e.contains("recipe base chain loops: other -> mini -> other"),
+        "{e}"
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+}
+
+#[test]
+fn revision_label_is_the_last_commit_that_changed_the_image_inputs() {
+    let p = Project::new(MINI);
+    let digest = |p: &Project| {
+        let o = p.run(&["build", "mini", "--scan=skip"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).split_whitespace().nth(1).unwrap().to_string()
+    };
+    git(p.root(), &["init", "-q"]);
+    git(p.root(), &["add", "recipes"]);
+    git(p.root(), &["commit", "-qm", "recipe"]);
+    let first = digest(&p);
+    // A commit that touches nothing the image is made of keeps its digest: a deploy of the
+    // new commit does not restart this image's workloads.
+    std::fs::write(p.root().join("README"), "unrelated\n").unwrap();
+    git(p.root(), &["add", "README"]);
+    git(p.root(), &["commit", "-qm", "unrelated"]);
+    assert_eq!(digest(&p), first);
+    // A commit to the recipe is a new revision.
+    p.add_recipe(
+        "mini",
+        &MINI.replace("GREETING = \"hi\"", "GREETING = \"hello\""),
+    );
+    git(p.root(), &["add", "recipes"]);
+    git(p.root(), &["commit", "-qm", "greeting"]);
+    assert_ne!(digest(&p), first);
+    let config: serde_json::Value = {
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(p.root().join("out/mini/forge-report.json")).unwrap(),
+        )
+        .unwrap();
+        let hex = report["config_digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:")
+            .to_string();
+        serde_json::from_slice(
+            &std::fs::read(p.root().join(format!("out/mini/blobs/sha256/{hex}"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let head = String::from_utf8(
+        Command::new("git")
+            .arg("-C")
+            .arg(p.root())
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        config["config"]["Labels"]["org.opencontainers.image.revision"],
+        head.trim()
+    );
 }
 
 #[test]
