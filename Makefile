@@ -1,10 +1,8 @@
 # forge: the main job is `make build`, every test is `make test` (README.md, .ci/run).
 SHELL := /bin/bash
 FORGE := target/release/forge
-SUITES := forge backend frontend chart supply-chain delivery e2e
-# Still outside `make test`: tests/suites/images.sh, because the frontend's Next build does not
-# rebuild bit-for-bit yet (issue 4). Until it does, the supply-chain suite gates `base` and its
-# test images rather than the app images.
+SUITES := forge backend frontend chart images supply-chain delivery e2e
+# The images the supply-chain suite builds twice and gates; `SUPPLY_IMAGES=base` for a quick run.
 export SUPPLY_IMAGES ?= base backend frontend postgres
 
 .PHONY: build test bench forge host-tools

@@ -292,10 +292,12 @@ step "frontend: no module the server asked for was missing"
 # Next itself tries these two optionally (tracing with OpenTelemetry when installed; webpack
 # for a config that needs it at build time) and carries on without them; the build never
 # traced them, so they are not among the exclusions. Anything else unresolved is a failure.
-$DOCKER logs frontend 2>&1 | grep '^module-probe: unresolved' \
+# (Logs go to a file first: `grep -q` closing a pipe early would fail the pipeline.)
+$DOCKER logs frontend >"$WORK/frontend.log" 2>&1
+grep '^module-probe: unresolved' "$WORK/frontend.log" \
   | grep -v -e '"@opentelemetry/api"' -e '"next/dist/compiled/webpack/webpack"' >"$WORK/unresolved" || true
 [[ ! -s "$WORK/unresolved" ]] || { cat "$WORK/unresolved" >&2; fail "the frontend asked for modules the image does not have"; }
-$DOCKER logs frontend 2>&1 | grep -q '^module-probe: unresolved "@opentelemetry/api"' \
+grep -q '^module-probe: unresolved "@opentelemetry/api"' "$WORK/frontend.log" \
   || fail "the module probe did not run in the frontend container (NODE_OPTIONS --require)"
 
 step "all image checks passed"
