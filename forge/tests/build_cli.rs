@@ -400,7 +400,8 @@ fn a_base_loop_is_an_error_naming_the_chain_not_a_hang() {
     );
 }
 
-fn git(dir: &Path, args: &[&str]) {
+/// Runs git in `dir` (as a throwaway committer) and returns its trimmed stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -416,6 +417,7 @@ fn git(dir: &Path, args: &[&str]) {
         .output()
         .unwrap();
     assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+    stdout(&o).trim().to_string()
 }
 
 #[test]
@@ -459,19 +461,10 @@ fn revision_label_is_the_last_commit_that_changed_the_image_inputs() {
         )
         .unwrap()
     };
-    let head = String::from_utf8(
-        Command::new("git")
-            .arg("-C")
-            .arg(p.root())
-            .args(["rev-parse", "HEAD"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let head = git(p.root(), &["rev-parse", "HEAD"]);
     assert_eq!(
         config["config"]["Labels"]["org.opencontainers.image.revision"],
-        head.trim()
+        head
     );
 }
 
