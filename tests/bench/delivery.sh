@@ -6,29 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-# shellcheck source=tests/lib/dockerd.sh
-source tests/lib/dockerd.sh
-# shellcheck source=tests/lib/registry.sh
-source tests/lib/registry.sh
-# shellcheck source=tests/lib/containerd.sh
-source tests/lib/containerd.sh
+# shellcheck source=tests/lib/delivery-services.sh
+source tests/lib/delivery-services.sh
 
 WORK=$(mktemp -d /tmp/forge-delivery-bench.XXXXXX)
 cleanup() {
-    containerd_stop "$WORK/containerd" || true
-    registry_stop "$WORK/registry" || true
-    dockerd_stop "$WORK/docker" || true
+    delivery_services_stop "$WORK"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-dockerd_start "$WORK/docker" >&2
-export FORGE_TEST_REGISTRY_USER=bench FORGE_TEST_REGISTRY_PASSWORD=bench-loopback-only
-registry_start "$WORK/registry" "$port" "$FORGE_TEST_REGISTRY_USER" "$FORGE_TEST_REGISTRY_PASSWORD" >&2
-export FORGE_TEST_REGISTRY=$REGISTRY_ADDR
-containerd_start "$WORK/containerd" >&2
-export CONTAINERD_ADDRESS
+delivery_services_start "$WORK" bench bench-loopback-only
 
 if [ -d out/backend ]; then
     export FORGE_BENCH_OUT=$PWD/out

@@ -27,31 +27,17 @@ if ! command -v kubectl >/dev/null; then
     exit 1
 fi
 
-# shellcheck source=tests/lib/dockerd.sh
-source tests/lib/dockerd.sh
-# shellcheck source=tests/lib/registry.sh
-source tests/lib/registry.sh
-# shellcheck source=tests/lib/containerd.sh
-source tests/lib/containerd.sh
+# shellcheck source=tests/lib/delivery-services.sh
+source tests/lib/delivery-services.sh
 
 WORK=$(mktemp -d /tmp/forge-delivery.XXXXXX)
 cleanup() {
-    containerd_stop "$WORK/containerd" || true
-    registry_stop "$WORK/registry" || true
-    dockerd_stop "$WORK/docker" || true
+    delivery_services_stop "$WORK"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-dockerd_start "$WORK/docker"
-export FORGE_TEST_REGISTRY_USER=forge FORGE_TEST_REGISTRY_PASSWORD
-FORGE_TEST_REGISTRY_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-registry_start "$WORK/registry" "$(free_port)" "$FORGE_TEST_REGISTRY_USER" "$FORGE_TEST_REGISTRY_PASSWORD"
-export FORGE_TEST_REGISTRY=$REGISTRY_ADDR
-containerd_start "$WORK/containerd"
-export CONTAINERD_ADDRESS
+delivery_services_start "$WORK" forge "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 # Unit tests of the delivery modules, then the integration tests against the services above
 # (marked #[ignore] so a plain `cargo test` without services does not run them).
