@@ -17,6 +17,15 @@ const nextConfig: NextConfig = {
   // The image has a read-only root; only .next/cache is writable. Image optimisation
   // would write there unbounded, and the app has no images to optimise.
   images: { unoptimized: true },
+  // Reproducible builds (issue 4): webpack's default "deterministic" module ids were drawn
+  // differently from one clean build to the next, so the server chunks and the
+  // *_client-reference-manifest.js files differed, and a module that drew id 0 fell out of
+  // the client reference manifest (vercel/next.js#97937, fixed on canary only). Named ids are
+  // the module's path relative to this app: the same on every build, and never 0.
+  webpack: (config) => {
+    config.optimization = { ...config.optimization, moduleIds: "named", chunkIds: "named" };
+    return config;
+  },
 };
 
 export default nextConfig;
