@@ -2,10 +2,6 @@
 SHELL := /bin/bash
 FORGE := target/release/forge
 SUITES := forge backend frontend chart images supply-chain delivery e2e
-# The images the supply-chain suite builds twice and gates; `SUPPLY_IMAGES=base` for a quick run.
-# Not frontend yet: its Next build still differs now and then under load (issue 4), and the
-# suite requires byte-identical SBOMs across two clean builds.
-export SUPPLY_IMAGES ?= base backend postgres
 
 .PHONY: build test bench forge host-tools
 
