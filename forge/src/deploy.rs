@@ -190,7 +190,7 @@ pub fn check_node_port(services_json: &str, node_port: u64, release: &str, names
 pub fn check_secret(secret_json: Option<&str>, name: &str, namespace: &str, required: &[&str]) -> Result<(), DeployError> {
     let create = format!(
         "create it first: kubectl -n {namespace} create secret generic {name} {}",
-        required.iter().map(|k| format!("--from-literal={k}=...")).collect::<Vec<_>>().join(" ")
+        required.iter().map(|k| format!("--from-literal={k}={}", secret_placeholder(k))).collect::<Vec<_>>().join(" ")
     );
     let Some(text) = secret_json else {
         return Err(fail("secrets", format!("Secret {namespace}/{name} (secrets.existingSecret) does not exist"), create));
@@ -201,6 +201,15 @@ pub fn check_secret(secret_json: Option<&str>, name: &str, namespace: &str, requ
         return Err(fail("secrets", format!("Secret {namespace}/{name} lacks {}", missing.join(", ")), create));
     }
     Ok(())
+}
+
+/// What to put after `--from-literal=KEY=` in the hint: the generator for keys with a fixed
+/// format (an AES-256 key, base64), else `...`.
+fn secret_placeholder(key: &str) -> &'static str {
+    match key {
+        "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY" => "\"$(openssl rand -base64 32)\"",
+        _ => "...",
+    }
 }
 
 /// The facts of the values files deploy needs (merged: base values, then each overlay).
@@ -243,7 +252,7 @@ pub fn deploy_values(base: &str, overlays: &[(&str, &str)]) -> Result<DeployValu
 
 /// Keys the chart reads from an existing Secret.
 pub fn required_secret_keys(values: &DeployValues) -> Vec<&'static str> {
-    let mut keys = vec!["DATABASE_URL", "BETTER_AUTH_SECRET"];
+    let mut keys = vec!["DATABASE_URL", "BETTER_AUTH_SECRET", "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY"];
     if values.postgres_enabled {
         keys.push("POSTGRES_PASSWORD");
     }
@@ -448,6 +457,8 @@ mod tests {
         let partial = r#"{"data":{"DATABASE_URL":"cG9zdGdyZXM="}}"#;
         let err = check_secret(Some(partial), "s", "n", &["DATABASE_URL", "BETTER_AUTH_SECRET"]).unwrap_err().to_string();
         assert!(err.contains("Secret n/s lacks BETTER_AUTH_SECRET"), "{err}");
+        let err = check_secret(None, "s", "n", &["NEXT_SERVER_ACTIONS_ENCRYPTION_KEY"]).unwrap_err().to_string();
+        assert!(err.contains(r#"--from-literal=NEXT_SERVER_ACTIONS_ENCRYPTION_KEY="$(openssl rand -base64 32)""#), "{err}");
     }
 
     #[test]
@@ -465,7 +476,7 @@ mod tests {
         assert_eq!(deploy_values(base, &[("values-dev.yaml", dev)]).unwrap(), DeployValues { existing_secret: None, postgres_enabled: true, node_port: Some(30080), namespace: None });
         let p = deploy_values(base, &[("values-prod.yaml", prod)]).unwrap();
         assert_eq!((p.existing_secret.as_deref(), p.node_port), (Some("taskflow-secrets"), None));
-        assert_eq!(required_secret_keys(&p), ["DATABASE_URL", "BETTER_AUTH_SECRET"]);
+        assert_eq!(required_secret_keys(&p), ["DATABASE_URL", "BETTER_AUTH_SECRET", "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY"]);
         // A later overlay wins, as with helm's repeated -f.
         let local = "secrets:\n  existingSecret: local-secrets\nfrontend:\n  service:\n    nodePort: 30090\n";
         let l = deploy_values(base, &[("values-dev.yaml", dev), ("local.yaml", local)]).unwrap();

@@ -7,7 +7,8 @@
   postgres.auth.password must be empty): a default secret would be rendered into every install.
 - No rendered object other than a Secret carries a secret: canaries (secret values the test
   passed with --set) must not appear in plain text anywhere, and in base64 only in a Secret.
-- Secret-named variables (DATABASE_URL, BETTER_AUTH_SECRET, OPENAI_API_KEY, POSTGRES_PASSWORD)
+- Secret-named variables (DATABASE_URL, BETTER_AUTH_SECRET, NEXT_SERVER_ACTIONS_ENCRYPTION_KEY,
+  OPENAI_API_KEY, POSTGRES_PASSWORD)
   are never ConfigMap keys and never literal container env values (only valueFrom).
 """
 import argparse
@@ -18,7 +19,8 @@ import yaml
 
 SECRET_VALUE_PATHS = ["secrets.betterAuthSecret", "secrets.openaiApiKey", "secrets.databaseUrl",
                       "postgres.auth.password"]
-SECRET_ENV = {"DATABASE_URL", "BETTER_AUTH_SECRET", "OPENAI_API_KEY", "POSTGRES_PASSWORD"}
+SECRET_ENV = {"DATABASE_URL", "BETTER_AUTH_SECRET", "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY", "OPENAI_API_KEY",
+              "POSTGRES_PASSWORD"}
 
 
 def lookup(values, path):

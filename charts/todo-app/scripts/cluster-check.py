@@ -110,8 +110,9 @@ def main():
     secret_path = f"/api/v1/namespaces/{DEV_NS}/secrets/todo-local-todo-app"
     _, _, secret = api.call("GET", secret_path)
     generated = secret.get("data", {})
-    report(sorted(generated) == ["BETTER_AUTH_SECRET", "DATABASE_URL", "POSTGRES_PASSWORD"],
-           "generated Secret holds DATABASE_URL, BETTER_AUTH_SECRET, POSTGRES_PASSWORD", str(sorted(generated)))
+    report(sorted(generated) == ["BETTER_AUTH_SECRET", "DATABASE_URL", "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY", "POSTGRES_PASSWORD"],
+           "generated Secret holds DATABASE_URL, BETTER_AUTH_SECRET, NEXT_SERVER_ACTIONS_ENCRYPTION_KEY, POSTGRES_PASSWORD",
+           str(sorted(generated)))
 
     result = helm(args, "upgrade", "todo-local", ".", "-n", "default", *dev_values, "--set", "backend.logLevel=info")
     report(result.returncode == 0, "helm upgrade (dev)", result.stderr)
@@ -142,7 +143,8 @@ def main():
     api.call("POST", f"/api/v1/namespaces/{PROD_NS}/secrets", {"apiVersion": "v1", "kind": "Secret",
              "metadata": {"name": "taskflow-secrets"}, "stringData": {
                  "DATABASE_URL": "postgresql://taskflow:pw@db.example.com:5432/taskflow",
-                 "BETTER_AUTH_SECRET": "chart-check-better-auth-secret-0123456789"}})
+                 "BETTER_AUTH_SECRET": "chart-check-better-auth-secret-0123456789",
+                 "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}})
     result = helm(args, "install", "taskflow", ".", "-n", PROD_NS, "-f", "values-prod.yaml", "--no-hooks")
     report(result.returncode == 0, "helm install (prod, --no-hooks: no kubelet runs the hook Job)", result.stderr)
     prod = render(args, "taskflow", PROD_NS, "-f", "values-prod.yaml")
