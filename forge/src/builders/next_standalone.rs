@@ -11,10 +11,11 @@
 //! manifests in the order its parallel page compilation happens to finish. forge builds in a
 //! fixed directory, passes the server-actions key in (`NEXT_SERVER_ACTIONS_ENCRYPTION_KEY`),
 //! then replaces the build id and preview keys Next drew with values derived from the build's
-//! input digest and writes every JSON manifest with sorted keys, so the same inputs give the
-//! same bytes. The server-actions key baked into the image is therefore predictable from the
-//! source: deployments set `NEXT_SERVER_ACTIONS_ENCRYPTION_KEY` to a secret at run time,
-//! which Next prefers to the baked one.
+//! input digest and writes every manifest (JSON, and each route's client reference manifest)
+//! with sorted keys, so the same inputs give the same bytes. The server-actions key baked into
+//! the image is therefore predictable from the source: deployments set
+//! `NEXT_SERVER_ACTIONS_ENCRYPTION_KEY` to a secret at run time, which Next prefers to the
+//! baked one (charts/todo-app does).
 //!
 //! The build runs at most once per input digest: its layer digests are recorded under the
 //! cache, so an unchanged app plans its layers from hashes alone.
@@ -41,6 +42,10 @@ pub const APP_DIR: &str = "app";
 const NEXT_CACHE: &str = "app/.next/cache";
 /// Where every build runs (see `Scratch`).
 const SCRATCH_DIR: &str = "/tmp/forge-next-build";
+/// Bump when the same inputs give different layers (a change to how the output is normalised):
+/// a build record cached by an older forge must not stand in for the new output.
+const BUILDER_REVISION: u32 = 2;
+
 /// Top-level source entries that are build products or local state, never inputs.
 const NOT_SOURCE: [&str; 4] = ["node_modules", ".next", ".git", "out"];
 
@@ -52,6 +57,7 @@ pub fn plan(source: &Path, cache_root: &Path, exclude: &[String]) -> Result<Vec<
     let source_entries = tree_entries(source, "", &is_source).with_context(|| format!("reading {}", source.display()))?;
     let inputs = json!({
         "builder": "next-standalone",
+        "revision": BUILDER_REVISION,
         "node": node,
         "npm": npm,
         "package-lock.json": file_digest(&source.join("package-lock.json"))?,
@@ -277,7 +283,7 @@ impl BuildJob {
         for (drawn, derived) in &generated {
             entries = replace_everywhere(entries, drawn, derived);
         }
-        Ok(entries.into_iter().map(sort_manifest_keys).collect())
+        entries.into_iter().map(sort_manifest_keys).collect()
     }
 
     /// `len` hex characters derived from the input digest and `purpose`.
@@ -324,19 +330,47 @@ fn replace_everywhere(entries: Vec<Entry>, from: &str, to: &str) -> Vec<Entry> {
         .collect()
 }
 
-/// A JSON file below `.next/` rewritten with its object keys sorted. Next fills several
-/// manifests (app-paths, app-build, app-path-routes) as its parallel compilation of pages
-/// finishes, so their key order varies between builds; Next only looks keys up, never relies
-/// on their order. Every such file is rewritten, whatever its order was, so the output does
-/// not depend on the order it came in.
-fn sort_manifest_keys(mut entry: Entry) -> Entry {
-    let manifest = entry.path.starts_with(&format!("{APP_DIR}/.next/")) && entry.path.ends_with(".json");
-    if let (true, EntryKind::File(data)) = (manifest, &entry.kind) {
+/// A manifest below `.next/` rewritten with its object keys sorted. Next fills several
+/// manifests (app-paths, app-build, app-path-routes, each route's client reference manifest)
+/// as its parallel compilation finishes, so their key order varies between builds; Next only
+/// looks keys up, never relies on their order. Every such file is rewritten, whatever its
+/// order was, so the output does not depend on the order it came in.
+///
+/// JSON files that do not parse are left alone (Next writes none; a file that merely ends in
+/// `.json` is not ours to judge). A client reference manifest in an unknown shape is an error:
+/// left as it is, it would make the image differ from build to build.
+fn sort_manifest_keys(mut entry: Entry) -> Result<Entry> {
+    let in_next = entry.path.starts_with(&format!("{APP_DIR}/.next/"));
+    let EntryKind::File(data) = &entry.kind else { return Ok(entry) };
+    if in_next && entry.path.ends_with(".json") {
         if let Ok(value) = serde_json::from_slice::<Value>(data) {
             entry.kind = EntryKind::File(sorted(value).to_string().into_bytes());
         }
+    } else if in_next && entry.path.ends_with(CLIENT_REFERENCE_MANIFEST) {
+        let text = std::str::from_utf8(data).ok().and_then(sorted_client_reference_manifest).with_context(|| {
+            format!(
+                "{} is not a client reference manifest as Next.js 15 writes it (`{RSC_MANIFEST_PREFIX}\"<page>\"]=<JSON>`)\n  \
+                 hint: forge's next-standalone builder knows Next 15's format; pin `next` to 15.x in package.json",
+                entry.path
+            )
+        })?;
+        entry.kind = EntryKind::File(text.into_bytes());
     }
-    entry
+    Ok(entry)
+}
+
+/// Suffix of the per-route files mapping client components to their chunks.
+const CLIENT_REFERENCE_MANIFEST: &str = "_client-reference-manifest.js";
+/// What Next writes before the route's name in such a file.
+const RSC_MANIFEST_PREFIX: &str = "globalThis.__RSC_MANIFEST=(globalThis.__RSC_MANIFEST||{});globalThis.__RSC_MANIFEST[";
+
+/// `PREFIX"<page>"]=<JSON>` with the JSON's keys sorted; None if `text` has another shape.
+fn sorted_client_reference_manifest(text: &str) -> Option<String> {
+    let rest = text.strip_prefix(RSC_MANIFEST_PREFIX)?;
+    let mut page = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+    let name = page.next()?.ok()?;
+    let manifest: Value = serde_json::from_str(rest[page.byte_offset()..].strip_prefix("]=")?).ok()?;
+    Some(format!("{RSC_MANIFEST_PREFIX}{}]={}", Value::String(name), sorted(manifest)))
 }
 
 /// `value` with every object's keys in sorted order (arrays keep theirs: it means something).
@@ -480,15 +514,30 @@ mod tests {
 
     #[test]
     fn manifests_get_sorted_keys_whatever_order_they_came_in() {
-        let a = sort_manifest_keys(file("app/.next/server/app-paths-manifest.json", r#"{"/b":"b.js","/a":{"y":[2,1],"x":0}}"#));
-        let b = sort_manifest_keys(file("app/.next/server/app-paths-manifest.json", r#"{"/a":{"x":0,"y":[2,1]},"/b":"b.js"}"#));
+        let sort = |path: &str, text: &str| sort_manifest_keys(file(path, text)).unwrap();
+        let a = sort("app/.next/server/app-paths-manifest.json", r#"{"/b":"b.js","/a":{"y":[2,1],"x":0}}"#);
+        let b = sort("app/.next/server/app-paths-manifest.json", r#"{"/a":{"x":0,"y":[2,1]},"/b":"b.js"}"#);
         assert_eq!(a, b);
         assert_eq!(data(&[a], "app/.next/server/app-paths-manifest.json"), r#"{"/a":{"x":0,"y":[2,1]},"/b":"b.js"}"#);
         // Files outside .next and files that are not JSON stay byte for byte.
         let pkg = file("app/node_modules/x/package.json", r#"{"name":"x", "main":"i.js"}"#);
-        assert_eq!(sort_manifest_keys(pkg.clone()), pkg);
+        assert_eq!(sort_manifest_keys(pkg.clone()).unwrap(), pkg);
         let broken = file("app/.next/x.json", "{not json");
-        assert_eq!(sort_manifest_keys(broken.clone()), broken);
+        assert_eq!(sort_manifest_keys(broken.clone()).unwrap(), broken);
+    }
+
+    #[test]
+    fn client_reference_manifests_get_sorted_keys_and_keep_their_shape() {
+        let path = "app/.next/server/app/tasks/page_client-reference-manifest.js";
+        let prefix = "globalThis.__RSC_MANIFEST=(globalThis.__RSC_MANIFEST||{});globalThis.__RSC_MANIFEST[\"/tasks/page\"]=";
+        let a = sort_manifest_keys(file(path, &format!(r#"{prefix}{{"ssr":{{"b]=":1,"a":2}},"edge":{{}}}}"#))).unwrap();
+        let b = sort_manifest_keys(file(path, &format!(r#"{prefix}{{"edge":{{}},"ssr":{{"a":2,"b]=":1}}}}"#))).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(data(&[a], path), format!(r#"{prefix}{{"edge":{{}},"ssr":{{"a":2,"b]=":1}}}}"#));
+        // Another shape would go into the image unsorted: the build stops and says why.
+        let err = sort_manifest_keys(file(path, "self.__RSC_MANIFEST={}")).unwrap_err().to_string();
+        assert!(err.contains("page_client-reference-manifest.js is not a client reference manifest as Next.js 15 writes it"), "{err}");
+        assert!(err.contains("pin `next` to 15.x"), "{err}");
     }
 
     #[test]
