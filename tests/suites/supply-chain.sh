@@ -141,10 +141,10 @@ for img in "${images[@]}"; do
 done
 # Trivy lists no package for a Node.js binary (its executable analyzer only hashes unpackaged
 # binaries); forge's SBOM lists the locked runtime, which must be what the binary says it is.
-node_bin_version() { # IMG -> what out/IMG's /usr/local/bin/node prints for --version
-  python3 - "out/$1" "$work/node-$1" <<'PY'
+image_file() { # IMG PATH DEST: copies PATH from out/IMG's layers (the last layer holding it) to DEST
+  python3 - "out/$1" "$2" "$3" <<'PY'
 import json, os, sys, tarfile
-layout, dest = sys.argv[1], sys.argv[2]
+layout, path, dest = sys.argv[1:]
 blob = lambda d: os.path.join(layout, "blobs", *d.split(":"))
 index = json.load(open(os.path.join(layout, "index.json")))
 manifest = json.load(open(blob(index["manifests"][0]["digest"])))
@@ -152,12 +152,13 @@ found = None
 for layer in manifest["layers"]:
     with tarfile.open(blob(layer["digest"]), "r:gz") as t:
         for m in t:
-            if m.name.lstrip("./") == "usr/local/bin/node" and m.isfile():
+            if m.name.lstrip("./") == path and m.isfile():
                 found = t.extractfile(m).read()
+if found is None:
+    sys.exit(f"{layout} has no file {path}")
 open(dest, "wb").write(found)
 os.chmod(dest, 0o755)
 PY
-  "$work/node-$1" --version
 }
 for img in "${images[@]}"; do
   grep -q '^\[node\]' "recipes/$img.toml" || continue
@@ -167,8 +168,15 @@ for img in "${images[@]}"; do
   jq -e --arg v "$node_version" --arg h "$sha512" '[.components[] | select(.purl == "pkg:generic/node@\($v)" and .name == "node" and .version == $v
       and (.cpe | startswith("cpe:2.3:a:nodejs:node.js:\($v):")) and any(.hashes[]; .alg == "SHA-512" and .content == $h))] | length == 1' "sbom/$img.cdx.json" >/dev/null \
     && ok "$img: SBOM lists the Node.js runtime $node_version (pkg:generic/node, CPE, the lock's SHA-512)" || not_ok "$img: Node.js runtime component missing or wrong"
-  [[ "$(node_bin_version "$img" 2>&1)" == "v$node_version" ]] && ok "$img: /usr/local/bin/node reports v$node_version, as the SBOM says" || not_ok "$img: node binary reports $(node_bin_version "$img" 2>&1), SBOM $node_version"
-  rm -f "$work/node-$img"
+  node_says="$(image_file "$img" usr/local/bin/node "$work/node-$img" 2>&1 && "$work/node-$img" --version 2>&1)"
+  [[ "$node_says" == "v$node_version" ]] && ok "$img: /usr/local/bin/node reports v$node_version, as the SBOM says" || not_ok "$img: node binary reports $node_says, SBOM $node_version"
+  # Node's license covers the binary and what it bundles (V8, OpenSSL, ICU...): it ships with it.
+  if image_file "$img" usr/share/doc/node/LICENSE "$work/node-license-$img" && head -1 "$work/node-license-$img" | grep -q '^Node.js is licensed for use as follows:'; then
+    ok "$img: Node.js's LICENSE ships in the image (usr/share/doc/node/LICENSE)"
+  else
+    not_ok "$img: no Node.js LICENSE at usr/share/doc/node/LICENSE"
+  fi
+  rm -f "$work/node-$img" "$work/node-license-$img"
 done
 
 echo "# 3. the Trivy gate with a constructed DB of advisories for packages really in the images"
