@@ -71,9 +71,10 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
     }
     let names = super::delivery::chart_components(root)?;
 
-    // The digest each image's forge-report.json names.
+    // Each image's forge-report.json, and the digest it names.
+    let report_path = |name: &str| root.join("out").join(name).join("forge-report.json");
     let report_of = |name: &str| -> anyhow::Result<serde_json::Value> {
-        let path = root.join("out").join(name).join("forge-report.json");
+        let path = report_path(name);
         serde_json::from_str(&read(&path)?).with_context(|| format!("{}: not valid JSON", path.display()))
     };
     let digest_in = |json: &serde_json::Value| json["digest"].as_str().unwrap_or_default().to_string();
@@ -98,7 +99,7 @@ pub fn run(root: &Path, args: &DeployArgs) -> anyhow::Result<ExitCode> {
         for name in &names {
             let json = report_of(name)?;
             let verdict = json["scan"]["verdict"].as_str().unwrap_or("never scanned");
-            anyhow::ensure!(verdict == "passed", "{name}: scan verdict {verdict} in {}; deploy ships only images whose gate passed (run `forge scan {name}`)", root.join("out").join(name).join("forge-report.json").display());
+            anyhow::ensure!(verdict == "passed", "{name}: scan verdict {verdict} in {}; deploy ships only images whose gate passed (run `forge scan {name}`)", report_path(name).display());
             let digest = digest_in(&json);
             if args.env == "prod" {
                 // Prod runs what promote wrote; it must be this gated build.
